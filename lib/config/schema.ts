@@ -1,0 +1,74 @@
+// The stack config (the `livemig:*` keys of stacks/Pulumi.<stack>.yaml), as one zod schema.
+// Every object is strict: a misspelt key is an error, never silently ignored.
+import { z } from "zod";
+import { absolutePath, address, cloudName, hostName, port, unixUser } from "./fields";
+
+export const ROLES = ["compute", "gluster"] as const;
+
+/** OpenStack credentials are never config values here: they come from clouds.yaml or OS_* variables. */
+export const openstackSchema = z.strictObject({
+    /** Name of a cloud in clouds.yaml (as OS_CLOUD); when absent, the OS_* environment variables are used. */
+    cloud: cloudName.optional(),
+    /** Region to use; default: the cloud's own (or OS_REGION_NAME). */
+    region: cloudName.optional(),
+});
+
+export const sshSchema = z
+    .strictObject({
+        /** Login user on every host; default root. */
+        user: unixUser.default("root"),
+        /** SSH port; default 22. */
+        port: port.default(22),
+        /** A private key file on the machine that runs Pulumi (read at deploy time, never stored). */
+        privateKeyPath: absolutePath.optional(),
+        /** The private key itself; must be set with `pulumi config set --secret --path ssh.privateKey`. */
+        privateKey: z.string().min(1, { error: "expected a private key in OpenSSH or PEM format, received an empty string" }).optional(),
+        /** known_hosts file that every host key must match; without it, host keys are not checked (a warning). */
+        knownHostsPath: absolutePath.optional(),
+        /** Seconds to keep retrying to connect to a host that does not answer yet; default 60. */
+        connectTimeoutSeconds: z.int().min(1).max(3600).default(60),
+    })
+    .refine((s) => s.privateKeyPath !== undefined || s.privateKey !== undefined, {
+        error: "expected ssh.privateKeyPath or ssh.privateKey (a secret); neither is set",
+    });
+
+export const hostSchema = z.strictObject({
+    /** Host name; nova-compute and gluster know the host by it. */
+    name: hostName,
+    /** Address the machine running Pulumi reaches the host at over SSH. */
+    address,
+    /** What the host is for; at least one of: compute, gluster. */
+    roles: z.array(z.enum(ROLES)).min(1, { error: "expected at least one role: compute or gluster" }),
+    /** Per-host SSH overrides; default: the stack's `ssh` settings. */
+    ssh: z.strictObject({ user: unixUser.optional(), port: port.optional() }).optional(),
+});
+
+export const stackConfigSchema = z
+    .strictObject({
+        openstack: openstackSchema.default({}),
+        ssh: sshSchema,
+        hosts: z.array(hostSchema).min(1, { error: "expected at least one host" }),
+    })
+    .superRefine((cfg, ctx) => {
+        // Names and addresses must be unique: a second "compute-1" would silently configure one host twice.
+        for (const field of ["name", "address"] as const) {
+            const seen = new Map<string, number>();
+            cfg.hosts.forEach((h, i) => {
+                const first = seen.get(h[field]);
+                if (first !== undefined) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["hosts", i, field],
+                        input: h[field],
+                        message: `duplicate host ${field} ${JSON.stringify(h[field])}: already used by hosts[${first}]`,
+                    });
+                } else {
+                    seen.set(h[field], i);
+                }
+            });
+        }
+    });
+
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type HostConfig = StackConfig["hosts"][number];
+export type Role = (typeof ROLES)[number];
