@@ -49,25 +49,30 @@ export const stackConfigSchema = z
         ssh: sshSchema,
         hosts: z.array(hostSchema).min(1, { error: "expected at least one host" }),
     })
-    .superRefine((cfg, ctx) => {
-        // Names and addresses must be unique: a second "compute-1" would silently configure one host twice.
-        for (const field of ["name", "address"] as const) {
-            const seen = new Map<string, number>();
-            cfg.hosts.forEach((h, i) => {
-                const first = seen.get(h[field]);
-                if (first !== undefined) {
+    // Runs even when other fields are invalid (`when`), so every problem is reported in one go; the value
+    // may then be malformed, hence the defensive reads.
+    .superRefine(
+        (cfg, ctx) => {
+            // A second "compute-1" would silently configure one host twice.
+            const hosts: unknown[] = Array.isArray(cfg?.hosts) ? cfg.hosts : [];
+            for (const field of ["name", "address"] as const) {
+                const seen = new Map<string, number>();
+                hosts.forEach((h, i) => {
+                    const value = (h as Record<string, unknown> | null)?.[field];
+                    if (typeof value !== "string") return;
+                    const first = seen.get(value);
+                    if (first === undefined) return void seen.set(value, i);
                     ctx.addIssue({
                         code: "custom",
                         path: ["hosts", i, field],
-                        input: h[field],
-                        message: `duplicate host ${field} ${JSON.stringify(h[field])}: already used by hosts[${first}]`,
+                        input: value,
+                        message: `duplicate host ${field} ${JSON.stringify(value)}: already used by hosts[${first}]`,
                     });
-                } else {
-                    seen.set(h[field], i);
-                }
-            });
-        }
-    });
+                });
+            }
+        },
+        { when: () => true },
+    );
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type HostConfig = StackConfig["hosts"][number];

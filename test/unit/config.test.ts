@@ -66,8 +66,14 @@ describe("stack config", () => {
     });
 
     it("reports every problem at once", () => {
-        const found = problems({ ...withHost(0, { name: "Compute 1", address: "" }), extra: 1 });
-        expect(found.map((p) => p.path).sort()).toEqual(["extra", "hosts[0].address", "hosts[0].name"]);
+        const cfg = { ...good, extra: 1, hosts: [good.hosts[0], { ...good.hosts[0], address: "" }, { name: "Compute 1", address: "10.0.0.9", roles: [] }] };
+        expect(problems(cfg).map((p) => p.path).sort()).toEqual([
+            "extra",
+            "hosts[1].address",
+            "hosts[1].name", // a duplicate, found although other fields are invalid too
+            "hosts[2].name",
+            "hosts[2].roles",
+        ]);
     });
 
     it("insists that a private key in the config is a secret", () => {

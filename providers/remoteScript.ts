@@ -1,0 +1,145 @@
+// RemoteScript: an idempotent shell script that converges one host over SSH, as a Pulumi resource.
+//
+// It stands where @pulumi/command's remote.Command would (that plugin cannot be built here, see README), and
+// adds what host configuration needs: `read()` runs a check script so that `pulumi preview --refresh` shows
+// drift, and the next `pulumi up` re-runs the converge script. SSH credentials never become inputs: the
+// provider reads them from the stack's `ssh` config (a Pulumi secret or a key file) in configure().
+import * as pulumi from "@pulumi/pulumi";
+import { runScript, type SshCredentials, type SshTarget } from "../lib/ssh/exec";
+
+export interface RemoteScriptArgs {
+    /** Where to run; connection credentials come from the stack config, never from here. */
+    host: pulumi.Input<SshTarget>;
+    /** What the script does, for messages: "configure libvirtd". */
+    step: pulumi.Input<string>;
+    /** Idempotent script that brings the host to the desired state; re-run when it, `stdin` or `triggers` change. */
+    create: pulumi.Input<string>;
+    /** Script that prints one `DRIFT <what>` line per difference from the desired state; default: none. */
+    check?: pulumi.Input<string>;
+    /** Script run when the resource is deleted; default: none (the host is left as it is). */
+    delete?: pulumi.Input<string>;
+    /** Secret bytes fed to the scripts' stdin after start (keys, passwords); stored encrypted. */
+    stdin?: pulumi.Input<string>;
+    /** Any values whose change must re-run `create` (e.g. a certificate's fingerprint). */
+    triggers?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** Plain inputs, as the provider sees them. */
+export interface RemoteScriptInputs {
+    host: SshTarget;
+    step: string;
+    create: string;
+    check?: string;
+    delete?: string;
+    stdin?: string;
+    triggers?: string[];
+    /** Always [] in the program; read() fills it with what the check script found. */
+    drift: string[];
+}
+
+export interface RemoteScriptOutputs extends RemoteScriptInputs {
+    /** Last part of the converge script's stdout. */
+    stdout: string;
+}
+
+const STDOUT_LIMIT = 4096;
+
+/** Lines `DRIFT <what>` of a check script's output. */
+export function parseDrift(stdout: string): string[] {
+    return stdout
+        .split("\n")
+        .filter((l) => l.startsWith("DRIFT "))
+        .map((l) => l.slice("DRIFT ".length).trim());
+}
+
+/** Reads the stack's `ssh` config (key, known_hosts) when the engine configures the provider. */
+function credentialsFrom(config: pulumi.dynamic.Config): SshCredentials & { connectTimeoutMs: number } {
+    const fs = require("node:fs") as typeof import("node:fs");
+    const text = config.get("ssh");
+    if (!text) throw new Error("the stack config has no `ssh` section: set ssh.privateKeyPath or ssh.privateKey");
+    const ssh = JSON.parse(text) as {
+        privateKey?: string;
+        privateKeyPath?: string;
+        knownHostsPath?: string;
+        connectTimeoutSeconds?: number;
+    };
+    const privateKey = ssh.privateKey ?? (ssh.privateKeyPath ? fs.readFileSync(ssh.privateKeyPath, "utf8") : undefined);
+    if (!privateKey) throw new Error("ssh.privateKey or ssh.privateKeyPath must be set in the stack config");
+    return {
+        privateKey,
+        knownHosts: ssh.knownHostsPath ? fs.readFileSync(ssh.knownHostsPath, "utf8") : undefined,
+        connectTimeoutMs: (ssh.connectTimeoutSeconds ?? 60) * 1000,
+    };
+}
+
+class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<RemoteScriptInputs, RemoteScriptOutputs> {
+    private creds?: SshCredentials & { connectTimeoutMs: number };
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.creds = credentialsFrom(req.config);
+    }
+
+    private async run(host: SshTarget, step: string, script: string, stdin?: string) {
+        if (!this.creds) throw new Error("RemoteScript: the provider was not configured with the stack's ssh settings");
+        return runScript(host, this.creds, script, { step, stdin, connectTimeoutMs: this.creds.connectTimeoutMs });
+    }
+
+    async diff(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs): Promise<pulumi.dynamic.DiffResult> {
+        const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+        const replaces = (["host"] as const).filter((k) => !same(olds[k], news[k]));
+        const rerun = !same(olds.create, news.create) || !same(olds.stdin, news.stdin) || !same(olds.triggers, news.triggers);
+        const other = !same(olds.check, news.check) || !same(olds.delete, news.delete) || !same(olds.step, news.step);
+        const drifted = (olds.drift ?? []).length > 0;
+        return { changes: replaces.length > 0 || rerun || other || drifted, replaces, deleteBeforeReplace: true };
+    }
+
+    async create(inputs: RemoteScriptInputs): Promise<pulumi.dynamic.CreateResult<RemoteScriptOutputs>> {
+        const { stdout } = await this.run(inputs.host, inputs.step, inputs.create, inputs.stdin);
+        const id = `${inputs.host.name}:${inputs.step}`;
+        return { id, outs: { ...inputs, drift: [], stdout: stdout.slice(-STDOUT_LIMIT) } };
+    }
+
+    async update(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs): Promise<pulumi.dynamic.UpdateResult<RemoteScriptOutputs>> {
+        const needsRun =
+            olds.create !== news.create ||
+            olds.stdin !== news.stdin ||
+            JSON.stringify(olds.triggers ?? null) !== JSON.stringify(news.triggers ?? null) ||
+            (olds.drift ?? []).length > 0;
+        if (!needsRun) return { outs: { ...news, drift: [], stdout: olds.stdout } };
+        const { stdout } = await this.run(news.host, news.step, news.create, news.stdin);
+        return { outs: { ...news, drift: [], stdout: stdout.slice(-STDOUT_LIMIT) } };
+    }
+
+    async read(id: string, props?: RemoteScriptOutputs): Promise<pulumi.dynamic.ReadResult<RemoteScriptOutputs>> {
+        if (!props?.check) return { id, props };
+        const { stdout } = await this.run(props.host, `check ${props.step}`, props.check, props.stdin);
+        const drift = parseDrift(stdout);
+        // Report the drift in the inputs too, so that the next diff (and the preview) shows it as a change.
+        const { stdout: _out, ...inputs } = props;
+        return { id, props: { ...props, drift }, inputs: { ...inputs, drift } as RemoteScriptOutputs };
+    }
+
+    async delete(_id: string, props: RemoteScriptOutputs): Promise<void> {
+        if (props.delete) await this.run(props.host, `undo ${props.step}`, props.delete, props.stdin);
+    }
+}
+
+export const remoteScriptProvider = new RemoteScriptProvider();
+
+export class RemoteScript extends pulumi.dynamic.Resource {
+    declare readonly host: pulumi.Output<SshTarget>;
+    declare readonly step: pulumi.Output<string>;
+    declare readonly stdout: pulumi.Output<string>;
+    declare readonly drift: pulumi.Output<string[]>;
+
+    constructor(name: string, args: RemoteScriptArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            remoteScriptProvider,
+            name,
+            { ...args, drift: [], stdout: undefined },
+            { ...opts, additionalSecretOutputs: ["stdin", ...(opts?.additionalSecretOutputs ?? [])] },
+            "livemig",
+            "RemoteScript",
+        );
+    }
+}

@@ -1,0 +1,99 @@
+// The real Pulumi engine (CLI built by tools/toolchain, our Node.js language host, the dynamic-provider
+// plugin), driven through the Automation API on a local file backend.
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pulumiCommand, pulumiEnv, repoRoot } from "../support/env";
+import { startLoopbackSshd, type LoopbackSshd } from "../support/sshd";
+
+const SECRET = `payload-${Math.random().toString(36).slice(2)}-do-not-leak`;
+
+function stateFiles(dir: string): string[] {
+    return readdirSync(dir, { recursive: true, encoding: "utf8" })
+        .map((f) => path.join(dir, f))
+        .filter((f) => statSync(f).isFile());
+}
+
+describe("the Pulumi engine", () => {
+    let sshd: LoopbackSshd;
+    let stack: Stack;
+    let markerFile: string;
+    const env = pulumiEnv("engine-test");
+    const stateDir = env.PULUMI_BACKEND_URL!.replace("file://", "");
+
+    beforeAll(async () => {
+        sshd = await startLoopbackSshd();
+        markerFile = path.join(sshd.dir, "marker");
+        stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: `engine-${process.pid}`, workDir: path.join(repoRoot, "test/fixtures/engine-stack") },
+            { envVars: env, pulumiCommand: await pulumiCommand() },
+        );
+        await stack.setAllConfig({
+            target: { value: JSON.stringify({ name: "loopback", address: "127.0.0.1", port: sshd.port, user: "root" }) },
+            markerFile: { value: markerFile },
+            payload: { value: SECRET, secret: true },
+            ssh: { value: JSON.stringify({ privateKeyPath: sshd.privateKeyPath, knownHostsPath: sshd.knownHostsPath }) },
+        });
+    });
+
+    afterAll(async () => {
+        if (stack) {
+            await stack.destroy().catch(() => undefined);
+            await stack.workspace.removeStack(stack.name).catch(() => undefined);
+        }
+        await sshd?.stop();
+    });
+
+    it("is the version the project pins, with our language host", async () => {
+        const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
+        expect(stack.workspace.pulumiVersion).toBe(pkg.dependencies["@pulumi/pulumi"]);
+        const about = JSON.parse(execFileSync("pulumi", ["about", "--json"], { cwd: path.join(repoRoot, "test/fixtures/engine-stack"), env: { ...process.env, ...env }, encoding: "utf8" }));
+        expect(about.cliAbout.version).toBe(pkg.dependencies["@pulumi/pulumi"]);
+        expect(about.plugins).toContainEqual({ name: "nodejs", kind: "language", version: pkg.dependencies["@pulumi/pulumi"] });
+        expect(about.runtime).toMatchObject({ language: "nodejs", version: process.version.slice(1) });
+    });
+
+    it("creates a dynamic-provider resource over real SSH (up)", async () => {
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.summary.resourceChanges?.create).toBe(2); // the stack and the RemoteScript
+        expect(readFileSync(markerFile, "utf8")).toBe(SECRET);
+        expect(up.outputs.stdout?.value).toContain(`wrote ${markerFile}`);
+    });
+
+    it("keeps the secret out of the state in clear text", () => {
+        for (const f of stateFiles(stateDir)) expect(readFileSync(f, "utf8")).not.toContain(SECRET);
+    });
+
+    it("sees no changes on a second preview", async () => {
+        const preview = await stack.preview({ expectNoChanges: true });
+        expect(preview.changeSummary.same).toBe(2);
+    });
+
+    it("shows a hand-made change as drift after refresh, and repairs it with up", async () => {
+        writeFileSync(markerFile, "edited by hand");
+        const preview = await stack.preview({ refresh: true, diff: true });
+        expect(preview.changeSummary.update).toBe(1);
+        expect(preview.stdout).toContain("has other content");
+        await stack.refresh();
+        const up = await stack.up();
+        expect(up.summary.resourceChanges?.update).toBe(1);
+        expect(readFileSync(markerFile, "utf8")).toBe(SECRET);
+        await stack.preview({ expectNoChanges: true, refresh: true });
+        for (const f of stateFiles(stateDir)) expect(readFileSync(f, "utf8")).not.toContain(SECRET);
+    });
+
+    it("refreshes without changes when nothing drifted", async () => {
+        const refresh = await stack.refresh();
+        expect(refresh.summary.result).toBe("succeeded");
+        expect(refresh.summary.resourceChanges?.update ?? 0).toBe(0);
+    });
+
+    it("destroys, running the delete script", async () => {
+        const destroy = await stack.destroy();
+        expect(destroy.summary.resourceChanges?.delete).toBe(2);
+        expect(existsSync(markerFile)).toBe(false);
+    });
+});
