@@ -72,6 +72,12 @@ function toProblems(error: z.ZodError): ConfigProblem[] {
     return problems;
 }
 
+/** Values that must be stored with --secret: [top-level key, path below it, how to set it]. */
+const SECRET_FIELDS: [string, string[], string][] = [
+    ["ssh", ["privateKey"], "pulumi config set --secret --path PATH < key"],
+    ["libvirt", ["sasl", "password"], "pulumi config set --secret --path PATH"],
+];
+
 /**
  * Validates the `<namespace>:*` keys of a stack's config.
  * @param raw every config key as Pulumi gives it (`livemig:hosts` → JSON text or plain text)
@@ -95,13 +101,13 @@ export function parseStackConfig(
     }
     const result = stackConfigSchema.safeParse(input);
     const problems = result.success ? [] : toProblems(result.error);
-    const ssh = input["ssh"] as { privateKey?: unknown } | undefined;
-    if (ssh?.privateKey !== undefined && !isSecret(`${namespace}:ssh`)) {
-        problems.push({
-            path: "ssh.privateKey",
-            message:
-                "a private key must be a secret: pulumi config set --secret --path ssh.privateKey < key (then remove the clear-text value)",
-        });
+    for (const [key, field, how] of SECRET_FIELDS) {
+        const section = input[key] as Record<string, unknown> | undefined;
+        const value = field.reduce<unknown>((v, f) => (v as Record<string, unknown> | undefined)?.[f], section);
+        if (value !== undefined && !isSecret(`${namespace}:${key}`)) {
+            const path = [key, ...field].join(".");
+            problems.push({ path, message: `must be a secret: ${how.replace("PATH", path)} (then remove the clear-text value)` });
+        }
     }
     if (problems.length > 0 || !result.success) throw new ConfigError(stack, problems);
     return result.data;

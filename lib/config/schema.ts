@@ -2,6 +2,8 @@
 // Every object is strict: a misspelt key is an error, never silently ignored.
 import { z } from "zod";
 import { absolutePath, address, cloudName, hostName, port, unixUser } from "./fields";
+import { crossChecks } from "./crossChecks";
+import { glusterSchema, instanceStoreSchema, libvirtSchema, novaDefaults, novaSchema } from "./hostSchemas";
 
 export const ROLES = ["compute", "gluster"] as const;
 
@@ -48,31 +50,13 @@ export const stackConfigSchema = z
         openstack: openstackSchema.default({}),
         ssh: sshSchema,
         hosts: z.array(hostSchema).min(1, { error: "expected at least one host" }),
+        libvirt: libvirtSchema.default({ transport: "tls", allowInsecureTcp: false, hostUuidSource: "smbios" }),
+        nova: novaSchema.default(novaDefaults),
+        gluster: glusterSchema.optional(),
+        instanceStore: instanceStoreSchema.optional(),
     })
-    // Runs even when other fields are invalid (`when`), so every problem is reported in one go; the value
-    // may then be malformed, hence the defensive reads.
-    .superRefine(
-        (cfg, ctx) => {
-            // A second "compute-1" would silently configure one host twice.
-            const hosts: unknown[] = Array.isArray(cfg?.hosts) ? cfg.hosts : [];
-            for (const field of ["name", "address"] as const) {
-                const seen = new Map<string, number>();
-                hosts.forEach((h, i) => {
-                    const value = (h as Record<string, unknown> | null)?.[field];
-                    if (typeof value !== "string") return;
-                    const first = seen.get(value);
-                    if (first === undefined) return void seen.set(value, i);
-                    ctx.addIssue({
-                        code: "custom",
-                        path: ["hosts", i, field],
-                        input: value,
-                        message: `duplicate host ${field} ${JSON.stringify(value)}: already used by hosts[${first}]`,
-                    });
-                });
-            }
-        },
-        { when: () => true },
-    );
+    // Runs even when other fields are invalid (`when`), so every problem is reported in one go.
+    .superRefine(crossChecks, { when: () => true });
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type HostConfig = StackConfig["hosts"][number];

@@ -23,6 +23,17 @@ function problems(cfg: Record<string, unknown>, secret: string[] = []) {
     throw new Error("expected the config to be rejected");
 }
 
+const glusterGood = {
+    replica: 3,
+    arbiter: 1,
+    bricks: [
+        { host: "n1", path: "/brick1/b1" },
+        { host: "n1", path: "/brick1/b2" },
+        { host: "n1", path: "/brick1/arb" },
+    ],
+};
+const withGluster = (patch: Record<string, unknown>) => ({ ...good, gluster: { ...glusterGood, ...patch } });
+
 const withHost = (i: number, patch: Record<string, unknown>) => ({
     ...good,
     hosts: good.hosts.map((h, j) => (j === i ? { ...h, ...patch } : h)),
@@ -59,6 +70,19 @@ describe("stack config", () => {
         ["unknown role", withHost(0, { roles: ["storage"] }), "hosts[0].roles[0]", /expected one of "compute"\|"gluster"/],
         ["relative key path", { ...good, ssh: { privateKeyPath: "id_ed25519" } }, "ssh.privateKeyPath", /expected an absolute path/],
         ["no key at all", { ...good, ssh: {} }, "ssh", /expected ssh.privateKeyPath or ssh.privateKey/],
+        ["a shell metacharacter in a brick path", withGluster({ bricks: [{ host: "n1", path: "/brick1/b1;rm" }, ...glusterGood.bricks.slice(1)] }), "gluster.bricks[0].path", /expected an absolute path/],
+        ["bricks that do not fit the replica count", withGluster({ arbiter: 0, bricks: glusterGood.bricks.slice(0, 2) }), "gluster.bricks", /2 bricks do not fit replica 3/],
+        ["replica 2 without acknowledgement", withGluster({ replica: 2, arbiter: 0, bricks: glusterGood.bricks.slice(0, 2) }), "gluster.replica", /split-brain.*acknowledgeSplitBrainRisk/],
+        ["an arbiter without replica 3", withGluster({ replica: 2, acknowledgeSplitBrainRisk: true, bricks: glusterGood.bricks.slice(0, 2) }), "gluster.arbiter", /an arbiter needs replica 3/],
+        ["a brick on an undeclared host", withGluster({ bricks: [{ host: "n9", path: "/brick1/x" }, ...glusterGood.bricks.slice(1)] }), "gluster.bricks[0].host", /"n9" is not a declared host; declared: compute-1, n1/],
+        ["a brick on a host without the gluster role", withGluster({ bricks: [{ host: "compute-1", path: "/brick1/x" }, ...glusterGood.bricks.slice(1)] }), "gluster.bricks[0].host", /does not have the gluster role/],
+        ["a brick outside the disk", withGluster({ bricks: [{ host: "n1", path: "/srv/b" }, ...glusterGood.bricks.slice(1)] }), "gluster.bricks[0].path", /below the brick disk's mount point \/brick1/],
+        ["a compute referenced but not declared", { ...withGluster({}), instanceStore: { computes: ["compute-3"] } }, "instanceStore.computes[0]", /"compute-3" is not a declared host/],
+        ["an instance store without gluster", { ...good, instanceStore: {} }, "instanceStore", /configure gluster too/],
+        ["tcp-insecure without opt-in", { ...good, libvirt: { transport: "tcp-insecure" } }, "libvirt.transport", /auth_tcp = "none".*allowInsecureTcp: true/],
+        ["tcp-sasl without a password", { ...good, libvirt: { transport: "tcp-sasl" } }, "libvirt.sasl", /tcp-sasl needs libvirt.sasl.password/],
+        ["an unknown transport", { ...good, libvirt: { transport: "ssh" } }, "libvirt.transport", /expected one of "tls"\|"tcp-sasl"\|"tcp-insecure"/],
+        ["a gluster option with a shell metacharacter", withGluster({ options: { "network.ping-timeout": "10`id`" } }), "gluster.options.network.ping-timeout", /expected an option value/],
     ])("rejects %s, at its exact path", (_what, cfg, path, message) => {
         const found = problems(cfg);
         expect(found.map((p) => p.path)).toContain(path);
@@ -76,10 +100,26 @@ describe("stack config", () => {
         ]);
     });
 
+    it("accepts the opt-ins when they are explicit", () => {
+        const cfg = {
+            ...withGluster({ replica: 2, arbiter: 0, acknowledgeSplitBrainRisk: true, bricks: glusterGood.bricks.slice(0, 2) }),
+            libvirt: { transport: "tcp-insecure", allowInsecureTcp: true },
+            instanceStore: { computes: ["compute-1"], server: "n1" },
+        };
+        const parsed = parseStackConfig("test", "livemig", raw(cfg), () => false);
+        expect(parsed.gluster?.replica).toBe(2);
+        expect(parsed.libvirt.transport).toBe("tcp-insecure");
+    });
+
     it("insists that a private key in the config is a secret", () => {
         const cfg = { ...good, ssh: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n…" } };
         expect(problems(cfg).map((p) => p.path)).toEqual(["ssh.privateKey"]);
         expect(() => parseStackConfig("test", "livemig", raw(cfg), (k) => k === "livemig:ssh")).not.toThrow();
+    });
+
+    it("insists that the SASL password is a secret", () => {
+        const cfg = { ...good, libvirt: { transport: "tcp-sasl", sasl: { password: "correct-horse-battery" } } };
+        expect(problems(cfg).map((p) => p.path)).toEqual(["libvirt.sasl.password"]);
     });
 
     it("formats problems path-first, one per line", () => {

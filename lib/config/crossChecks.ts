@@ -1,0 +1,106 @@
+// Rules that span several parts of the config (hosts referenced elsewhere, brick layout, opt-ins).
+// They run even when other fields are invalid, so the value may be malformed: every read is defensive.
+import type { z } from "zod";
+
+type Ctx = z.core.$RefinementCtx<unknown>;
+type Obj = Record<string, unknown>;
+
+const obj = (v: unknown): Obj => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+function issue(ctx: Ctx, path: (string | number)[], message: string, input?: unknown) {
+    ctx.addIssue({ code: "custom", path, message, input });
+}
+
+function duplicates(ctx: Ctx, hosts: unknown[]) {
+    for (const field of ["name", "address"] as const) {
+        const seen = new Map<string, number>();
+        hosts.forEach((h, i) => {
+            const value = str(obj(h)[field]);
+            if (value === undefined) return;
+            const first = seen.get(value);
+            if (first === undefined) return void seen.set(value, i);
+            issue(ctx, ["hosts", i, field], `duplicate host ${field} ${JSON.stringify(value)}: already used by hosts[${first}]`, value);
+        });
+    }
+}
+
+/** Checks that `name` is a declared host with `role`; `what` says where it was referenced. */
+function declared(ctx: Ctx, roles: Map<string, unknown[]>, name: unknown, role: string, path: (string | number)[]) {
+    if (typeof name !== "string") return;
+    const r = roles.get(name);
+    if (!r) issue(ctx, path, `${JSON.stringify(name)} is not a declared host; declared: ${[...roles.keys()].join(", ")}`, name);
+    else if (!r.includes(role)) issue(ctx, path, `host ${JSON.stringify(name)} does not have the ${role} role (it has: ${r.join(", ")})`, name);
+}
+
+function libvirt(ctx: Ctx, libvirt: Obj) {
+    const transport = str(libvirt.transport) ?? "tls";
+    if (transport === "tcp-insecure" && libvirt.allowInsecureTcp !== true) {
+        issue(
+            ctx,
+            ["libvirt", "transport"],
+            'tcp-insecure is the walkthrough\'s auth_tcp = "none": anyone who reaches port 16509 controls every VM on the host, ' +
+                "and migration traffic is unencrypted. Use tls (the default) or tcp-sasl, or set libvirt.allowInsecureTcp: true to accept the risk",
+            transport,
+        );
+    }
+    if (transport === "tcp-sasl" && libvirt.sasl === undefined) {
+        issue(ctx, ["libvirt", "sasl"], "tcp-sasl needs libvirt.sasl.password (a secret): pulumi config set --secret --path libvirt.sasl.password");
+    }
+}
+
+function gluster(ctx: Ctx, roles: Map<string, unknown[]>, g: Obj) {
+    const bricks = arr(g.bricks);
+    const replica = typeof g.replica === "number" ? g.replica : 3;
+    const mountPoint = str(obj(g.disk).mountPoint) ?? "/brick1";
+    const seen = new Map<string, number>();
+    bricks.forEach((b, i) => {
+        const { host, path } = obj(b);
+        declared(ctx, roles, host, "gluster", ["gluster", "bricks", i, "host"]);
+        if (typeof path === "string" && !path.startsWith(`${mountPoint}/`)) {
+            issue(ctx, ["gluster", "bricks", i, "path"], `a brick must be a directory below the brick disk's mount point ${mountPoint}, received ${JSON.stringify(path)}`, path);
+        }
+        const key = `${String(host)}:${String(path)}`;
+        const first = seen.get(key);
+        if (first !== undefined) issue(ctx, ["gluster", "bricks", i], `brick ${key} is listed twice (first at gluster.bricks[${first}])`);
+        else seen.set(key, i);
+    });
+    if (bricks.length > 0 && bricks.length % replica !== 0) {
+        issue(
+            ctx,
+            ["gluster", "bricks"],
+            `${bricks.length} bricks do not fit replica ${replica}: the brick count must be a multiple of ${replica} (consecutive groups of ${replica} form a replica set)`,
+        );
+    }
+    if (g.arbiter === 1 && replica !== 3) issue(ctx, ["gluster", "arbiter"], `an arbiter needs replica 3, not replica ${replica}`);
+    if (replica === 2 && g.acknowledgeSplitBrainRisk !== true) {
+        issue(
+            ctx,
+            ["gluster", "replica"],
+            "replica 2 can split-brain: when the two copies are written apart, gluster cannot tell which is right and files become unreadable. " +
+                "Use replica 3 or arbiter: 1 (replica 3 with a metadata-only third brick), or set gluster.acknowledgeSplitBrainRisk: true",
+            2,
+        );
+    }
+}
+
+function instanceStore(ctx: Ctx, roles: Map<string, unknown[]>, store: Obj, hasGluster: boolean) {
+    if (!hasGluster) issue(ctx, ["instanceStore"], "the instance store mounts the GlusterFS volume: configure gluster too");
+    arr(store.computes).forEach((c, i) => declared(ctx, roles, c, "compute", ["instanceStore", "computes", i]));
+    if (store.server !== undefined) declared(ctx, roles, store.server, "gluster", ["instanceStore", "server"]);
+}
+
+export function crossChecks(value: unknown, ctx: Ctx): void {
+    const cfg = obj(value);
+    const hosts = arr(cfg.hosts);
+    duplicates(ctx, hosts);
+    const roles = new Map<string, unknown[]>();
+    for (const h of hosts) {
+        const name = str(obj(h).name);
+        if (name !== undefined && !roles.has(name)) roles.set(name, arr(obj(h).roles));
+    }
+    libvirt(ctx, obj(cfg.libvirt));
+    if (cfg.gluster !== undefined) gluster(ctx, roles, obj(cfg.gluster));
+    if (cfg.instanceStore !== undefined) instanceStore(ctx, roles, obj(cfg.instanceStore), cfg.gluster !== undefined);
+}
