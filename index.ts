@@ -1,6 +1,82 @@
-// The livemig stack: reads and validates the config, then builds the components in dependency order.
-import { loadStackConfig } from "./lib/config";
+// The livemig stack: reads and validates the config, then builds the components in dependency order:
+// compute hosts (libvirt + nova), the GlusterFS cluster, and the instance store on the computes.
+import * as pulumi from "@pulumi/pulumi";
+import { ComputeHost } from "./components/computeHost";
+import { GlusterCluster } from "./components/glusterCluster";
+import { InstanceStore } from "./components/instanceStore";
+import { loadStackConfig, type HostConfig } from "./lib/config";
+import type { SshTarget } from "./lib/ssh/exec";
+import { CertificateAuthority } from "./providers/tls";
 
 const config = loadStackConfig();
 
+if (!config.ssh.knownHostsPath) {
+    pulumi.log.warn("ssh.knownHostsPath is not set: host keys are not checked, so a host could be impersonated");
+}
+
+const target = (h: HostConfig): SshTarget => ({
+    name: h.name,
+    address: h.address,
+    port: h.ssh?.port ?? config.ssh.port,
+    user: h.ssh?.user ?? config.ssh.user,
+});
+const withRole = (role: HostConfig["roles"][number]) => config.hosts.filter((h) => h.roles.includes(role));
+
+const ca =
+    config.libvirt.transport === "tls"
+        ? new CertificateAuthority("libvirt-ca", { commonName: `livemig ${pulumi.getStack()} migration CA` })
+        : undefined;
+const sasl = config.libvirt.sasl;
+
+const computes = withRole("compute").map(
+    (h) =>
+        new ComputeHost(h.name, {
+            host: target(h),
+            transport: config.libvirt.transport,
+            hostUuidSource: config.libvirt.hostUuidSource,
+            ca: ca && { certPem: ca.certPem, keyPem: ca.keyPem },
+            sasl: sasl && { username: sasl.username, password: pulumi.secret(sasl.password) },
+            nova: config.nova,
+        }),
+);
+
+const gluster = config.gluster;
+const cluster =
+    gluster &&
+    new GlusterCluster("gluster", {
+        hosts: withRole("gluster").map(target),
+        disk: gluster.disk,
+        bricks: gluster.bricks,
+        volume: {
+            name: gluster.volume,
+            replica: gluster.replica,
+            arbiter: gluster.arbiter,
+            virtGroup: gluster.virtGroup,
+            ownerUid: gluster.ownerUid,
+            ownerGid: gluster.ownerGid,
+            options: gluster.options,
+        },
+    });
+
+if (cluster && gluster && config.instanceStore) {
+    const wanted = config.instanceStore.computes;
+    const mountOn = withRole("compute").filter((h) => !wanted || wanted.includes(h.name));
+    const first = config.instanceStore.server && config.hosts.find((h) => h.name === config.instanceStore?.server)?.address;
+    new InstanceStore(
+        "instance-store",
+        {
+            computes: mountOn.map(target),
+            volumeName: cluster.volumeName,
+            servers: cluster.servers.apply((s) => (first ? [first, ...s.filter((a) => a !== first)] : s)),
+            path: config.nova.instancesPath,
+            uid: gluster.ownerUid,
+            gid: gluster.ownerGid,
+        },
+        { dependsOn: [cluster] },
+    );
+}
+
 export const hosts = config.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
+export const libvirtTransport = config.libvirt.transport;
+export const caCertificate = ca?.certPem;
+export const glusterVolume = cluster?.volumeName;

@@ -1,0 +1,95 @@
+// ComputeHost: a nova compute host prepared for live migration — libvirtd listening for migrations on the
+// chosen transport (TLS by default, with a certificate from the stack's CA), and nova.conf's migration
+// settings. Each part restarts only its own service, and only when its configuration changed.
+import * as pulumi from "@pulumi/pulumi";
+import { libvirtListen, type Transport } from "../lib/hostscripts/libvirt";
+import { novaMigrationConfig, type NovaMigrationSpec } from "../lib/hostscripts/nova";
+import { secretsStdin } from "../lib/hostscripts/prelude";
+import { pemSha256 } from "../lib/hostscripts/step";
+import type { SshTarget } from "../lib/ssh/exec";
+import { RemoteScript } from "../providers/remoteScript";
+import { HostCertificate } from "../providers/tls";
+
+export interface ComputeHostArgs {
+    /** The host and how to reach it over SSH (credentials come from the stack's ssh config). */
+    host: SshTarget;
+    /** tls (default in the config), tcp-sasl, or tcp-insecure (only with the config's explicit opt-in). */
+    transport: Transport;
+    /** smbios (default) or machine-id, for hosts that share SMBIOS data. */
+    hostUuidSource: "smbios" | "machine-id";
+    /** tls: the stack's CA that signs this host's certificate. */
+    ca?: { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> };
+    /** tcp-sasl: the SASL login (the password is a secret). */
+    sasl?: { username: string; password: pulumi.Input<string> };
+    /** nova.conf settings; the scheme, inbound address and native TLS follow from the transport and host. */
+    nova: Omit<NovaMigrationSpec, "scheme" | "inboundAddress" | "nativeTls">;
+}
+
+export class ComputeHost extends pulumi.ComponentResource {
+    /** The host's certificate (tls only). */
+    readonly certPem?: pulumi.Output<string>;
+    readonly libvirt: RemoteScript;
+    readonly novaConfig: RemoteScript;
+
+    constructor(name: string, args: ComputeHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("livemig:index:ComputeHost", name, {}, opts);
+        const { host, transport } = args;
+        if (transport === "tcp-insecure") {
+            // On every preview and update, as long as the stack uses it.
+            pulumi.log.warn(
+                `${host.name}: libvirt accepts migrations over plain TCP with auth_tcp = "none" (libvirt.transport tcp-insecure): ` +
+                    "anyone who reaches port 16509 controls every VM on this host, and migration traffic is unencrypted",
+                this,
+            );
+        }
+
+        let stdin: pulumi.Output<string> | undefined;
+        let libvirtStep: pulumi.Output<{ create: string; check: string }>;
+        if (transport === "tls") {
+            if (!args.ca) throw new Error(`${name}: transport tls needs the stack's CA`);
+            const cert = new HostCertificate(
+                `${name}-cert`,
+                {
+                    caCertPem: args.ca.certPem,
+                    caKeyPem: args.ca.keyPem,
+                    host: { name: host.name, dnsNames: [host.name], ipAddresses: isIp(host.address) ? [host.address] : [] },
+                },
+                { parent: this },
+            );
+            this.certPem = cert.certPem;
+            stdin = pulumi.secret(cert.keyPem.apply((k) => secretsStdin([k.trim()])));
+            // The key's hash is not sensitive; keeping it out of the secret keeps the scripts readable in previews.
+            const keySha256 = pulumi.unsecret(cert.keyPem.apply(pemSha256));
+            libvirtStep = pulumi
+                .all([args.ca.certPem, cert.certPem, keySha256])
+                .apply(([caCertPem, certPem, keySha]) =>
+                    libvirtListen({ transport, hostUuidSource: args.hostUuidSource, tls: { caCertPem, certPem, keySha256: keySha } }),
+                );
+        } else if (transport === "tcp-sasl") {
+            if (!args.sasl) throw new Error(`${name}: transport tcp-sasl needs a SASL login`);
+            stdin = pulumi.secret(pulumi.output(args.sasl.password).apply((p) => secretsStdin([p])));
+            libvirtStep = pulumi.output(libvirtListen({ transport, hostUuidSource: args.hostUuidSource, sasl: { username: args.sasl.username } }));
+        } else {
+            libvirtStep = pulumi.output(libvirtListen({ transport, hostUuidSource: args.hostUuidSource }));
+        }
+
+        this.libvirt = new RemoteScript(
+            `${name}-libvirt`,
+            { host, step: "libvirt migration listener", create: libvirtStep.create, check: libvirtStep.check, stdin },
+            { parent: this },
+        );
+        const nova = novaMigrationConfig({
+            ...args.nova,
+            scheme: transport === "tls" ? "tls" : "tcp",
+            inboundAddress: host.address,
+            nativeTls: transport === "tls",
+        });
+        this.novaConfig = new RemoteScript(`${name}-nova`, { host, step: "nova live-migration settings", ...nova }, { parent: this });
+        this.registerOutputs({ certPem: this.certPem });
+    }
+}
+
+function isIp(address: string): boolean {
+    const { isIP } = require("node:net") as typeof import("node:net");
+    return isIP(address) !== 0;
+}
