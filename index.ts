@@ -28,17 +28,16 @@ const ca =
         : undefined;
 const sasl = config.libvirt.sasl;
 
-const computes = withRole("compute").map(
-    (h) =>
-        new ComputeHost(h.name, {
-            host: target(h),
-            transport: config.libvirt.transport,
-            hostUuidSource: config.libvirt.hostUuidSource,
-            ca: ca && { certPem: ca.certPem, keyPem: ca.keyPem },
-            sasl: sasl && { username: sasl.username, password: pulumi.secret(sasl.password) },
+for (const h of withRole("compute")) {
+    new ComputeHost(h.name, {
+        host: target(h),
+        transport: config.libvirt.transport,
+        hostUuidSource: config.libvirt.hostUuidSource,
+        ca: ca && { certPem: ca.certPem, keyPem: ca.keyPem },
+        sasl: sasl && { username: sasl.username, password: pulumi.secret(sasl.password) },
             nova: config.nova,
-        }),
-);
+    });
+}
 
 const gluster = config.gluster;
 const cluster =
