@@ -35,7 +35,7 @@ for (const h of withRole("compute")) {
         hostUuidSource: config.libvirt.hostUuidSource,
         ca: ca && { certPem: ca.certPem, keyPem: ca.keyPem },
         sasl: sasl && { username: sasl.username, password: pulumi.secret(sasl.password) },
-            nova: config.nova,
+        nova: config.nova,
     });
 }
 
