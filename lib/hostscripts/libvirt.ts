@@ -65,7 +65,8 @@ if [ -d /run/systemd/system ] && systemctl cat libvirtd-tls.socket >/dev/null 2>
 function tlsFiles(tls: NonNullable<LibvirtListenSpec["tls"]>): string {
     const put = (path: string, mode: string, owner: string, pem: string) =>
         `put_file ${cmd(path, mode, owner)} <<'${EOF}'\n${pem.trim()}\n${EOF}`;
-    const putKey = (path: string, mode: string, owner: string) => `printf '%s\\n' "$TLS_KEY" | put_file ${cmd(path, mode, owner)}`;
+    // Here-strings, not pipes: put_file must run in this shell to record the change.
+    const putKey = (path: string, mode: string, owner: string) => `put_file ${cmd(path, mode, owner)} <<<"$TLS_KEY"`;
     return [
         "read_secret TLS_KEY",
         "mkdir -p /etc/pki/CA /etc/pki/libvirt/private /etc/pki/qemu",
@@ -88,8 +89,7 @@ printf '%s' "$SASL_PASSWORD" | saslpasswd2 -p -a libvirt -f /etc/libvirt/passwd.
 chmod 600 /etc/libvirt/passwd.db
 # Outgoing migrations (virsh, nova-compute as user nova) log in with these credentials.
 nova_group=$(getent group nova >/dev/null && echo nova || echo root)
-printf '[credentials-migration]\\nauthname=%s\\npassword=%s\\n\\n[auth-libvirt-default]\\ncredentials=migration\\n' ${shq(username)} "$SASL_PASSWORD" \\
-  | put_file ${shq(AUTH_CONF)} 640 "root:$nova_group"`;
+put_file ${shq(AUTH_CONF)} 640 "root:$nova_group" < <(printf '[credentials-migration]\\nauthname=%s\\npassword=%s\\n\\n[auth-libvirt-default]\\ncredentials=migration\\n' ${shq(username)} "$SASL_PASSWORD")`;
 }
 
 /** Converges libvirtd into a migration endpoint; restarts it only when something changed. */

@@ -25,15 +25,21 @@ ini_set() {
   [ "$cur" = "$4" ] && [ "$(ini_count "$file" "$2" "$3")" = 1 ] && return 0
   [ -f "$file" ] || install -m 0644 /dev/null "$file"
   S="$2" K="$3" V="$4" awk '
+    # Blank lines at the end of a section are held back, so a new key goes right after its last line.
     function emit() { if (!done) { print ENVIRON["K"] " = " ENVIRON["V"]; done = 1 } }
-    BEGIN { insec = (ENVIRON["S"] == ""); seen = 0 }
+    function flush() { for (; blanks > 0; blanks--) print "" }
+    BEGIN { insec = (ENVIRON["S"] == ""); seen = 0; blanks = 0 }
+    /^[ \t]*$/ { blanks++; next }
     /^[ \t]*\[[^]]*\][ \t]*$/ {
       if (insec) emit()
+      flush()
       s = $0; gsub(/^[ \t]*\[|\][ \t]*$/, "", s); insec = (s == ENVIRON["S"]); if (insec) seen = 1
       print; next }
-    insec && match($0, "^[ \t]*" ENVIRON["K"] "[ \t]*=") { emit(); next }
-    { print }
-    END { if (!done) { if (ENVIRON["S"] != "" && !seen) print "\n[" ENVIRON["S"] "]"; emit() } }' "$file" > "$file.livemig-tmp"
+    insec && match($0, "^[ \t]*" ENVIRON["K"] "[ \t]*=") { flush(); emit(); next }
+    { flush(); print }
+    END {
+      if (!done && ENVIRON["S"] != "" && !seen) { flush(); print ""; print "[" ENVIRON["S"] "]" }
+      emit(); flush() }' "$file" > "$file.livemig-tmp"
   cat "$file.livemig-tmp" > "$file" && rm -f "$file.livemig-tmp"
   changed "$file"
 }

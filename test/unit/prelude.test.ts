@@ -1,0 +1,101 @@
+// The host-script primitives, run by real bash on real files (the lab tests run them on the hosts).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cmd, hostScript, secretsStdin } from "../../lib/hostscripts/prelude";
+import { shq } from "../../lib/hostscripts/quote";
+
+let dir: string;
+beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), "livemig-prelude-"))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(body: string, stdin = ""): string {
+    return execFileSync("bash", ["-c", hostScript("test", body)], { input: stdin, encoding: "utf8" });
+}
+
+const NOVA_CONF = `[DEFAULT]
+# live_migration_flag = commented, stays
+live_migration_flag=VIR_MIGRATE_UNDEFINE_SOURCE,VIR_MIGRATE_PEER2PEER,VIR_MIGRATE_LIVE
+debug = false
+
+[libvirt]
+virt_type = qemu
+live_migration_scheme = tcp
+
+[vnc]
+enabled = false
+`;
+
+describe("ini primitives", () => {
+    it("edit in place, keep comments and other lines, and report changes only when they edit", () => {
+        const f = path.join(dir, "nova.conf");
+        writeFileSync(f, NOVA_CONF);
+        const body = [
+            `ini_set ${cmd(f, "libvirt", "live_migration_scheme", "tls")}`,
+            `ini_set ${cmd(f, "libvirt", "live_migration_inbound_addr", "10.77.0.11")}`,
+            `ini_set ${cmd(f, "DEFAULT", "max_concurrent_live_migrations", "2")}`,
+            `ini_set ${cmd(f, "workarounds", "x", "y")}`,
+            `ini_unset ${cmd(f, "DEFAULT", "live_migration_flag")}`,
+            `echo "changed=\${#CHANGED[@]}"`,
+        ].join("\n");
+        expect(run(body)).toMatch(/changed=5/);
+        const text = readFileSync(f, "utf8");
+        expect(text).toContain("# live_migration_flag = commented, stays");
+        expect(text).not.toMatch(/^live_migration_flag=/m);
+        expect(text).toContain("debug = false");
+        expect(text).toMatch(/\[libvirt\]\nvirt_type = qemu\nlive_migration_scheme = tls\nlive_migration_inbound_addr = 10.77.0.11\n/);
+        expect(text).toMatch(/\[DEFAULT\][\s\S]*max_concurrent_live_migrations = 2\n[\s\S]*\[libvirt\]/);
+        expect(text).toMatch(/\[workarounds\]\nx = y\n$/);
+        expect(text).toContain("[vnc]\nenabled = false");
+        // Second run: nothing to do.
+        expect(run(body)).toMatch(/changed=0/);
+        expect(readFileSync(f, "utf8")).toBe(text);
+        expect(run(`ini_check ${cmd(f, "libvirt", "live_migration_scheme", "tls")}; ini_check ${cmd(f, "libvirt", "virt_type", "kvm")}`)).toBe(
+            `DRIFT ${f}: [libvirt] virt_type = qemu (want kvm)\n`,
+        );
+    });
+
+    it("handles files without sections (libvirtd.conf) and values with quotes", () => {
+        const f = path.join(dir, "libvirtd.conf");
+        writeFileSync(f, '#listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "none"\n');
+        run(`ini_set ${cmd(f, "", "auth_tcp", '"sasl"')}; ini_set ${cmd(f, "", "host_uuid_source", '"machine-id"')}`);
+        expect(readFileSync(f, "utf8")).toBe('#listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "sasl"\nhost_uuid_source = "machine-id"\n');
+    });
+
+    it("collapses duplicate active lines into one", () => {
+        const f = path.join(dir, "dup.conf");
+        writeFileSync(f, "[libvirt]\na = 1\na = 2\n");
+        expect(run(`ini_check ${cmd(f, "libvirt", "a", "2")}`)).toMatch(/DRIFT/);
+        run(`ini_set ${cmd(f, "libvirt", "a", "2")}`);
+        expect(readFileSync(f, "utf8")).toBe("[libvirt]\na = 2\n");
+    });
+});
+
+describe("files and secrets", () => {
+    it("put_file writes only on change and read_secret reads length-prefixed secrets from stdin", () => {
+        const f = path.join(dir, "key.pem");
+        const secrets = secretsStdin(["first secret\nwith two lines", "second 'quoted' $(not run)"]);
+        const owner = ["-un", "-gn"].map((o) => execFileSync("id", [o], { encoding: "utf8" }).trim()).join(":");
+        const body = `read_secret A; read_secret B
+put_file ${cmd(f, "600", owner)} <<<"$A"
+echo "b=$B changed=\${#CHANGED[@]}"`;
+        const out = run(body, secrets);
+        expect(out).toContain("b=second 'quoted' $(not run) changed=1");
+        expect(readFileSync(f, "utf8")).toBe("first secret\nwith two lines\n");
+        expect(run(body, secrets)).toContain("changed=0");
+    });
+
+    it("quotes values so that nothing in them runs", () => {
+        const evil = `x'; touch ${dir}/pwned; echo '`;
+        expect(run(`echo ${shq(evil)}`)).toBe(`${evil}\n`);
+        expect(() => readFileSync(path.join(dir, "pwned"))).toThrow();
+    });
+
+    it("names the host and step when a command fails", () => {
+        expect(() => execFileSync("bash", ["-c", hostScript("break things", "true\nfalse\n")], { encoding: "utf8", stdio: "pipe" })).toThrow(
+            /step "break things" failed at line \d+: false \(exit 1\)/,
+        );
+    });
+});
