@@ -66,15 +66,15 @@ RequiresMountsFor=$mp
 EOF
 systemctl daemon-reload
 systemctl enable --quiet ${shq(unit)}
-findmnt -n "$mp" >/dev/null || systemctl start ${shq(unit)}
-findmnt -n -S "$dev" "$mp" >/dev/null || { echo "$(hostname): $dev is not mounted at $mp" >&2; exit 1; }
+findmnt -n --mountpoint "$mp" >/dev/null || systemctl start ${shq(unit)}
+[ "$(findmnt -n -o SOURCE --mountpoint "$mp")" = "$dev" ] || { echo "$(hostname): $dev is not mounted at $mp" >&2; exit 1; }
 ${spec.brickDirs.map((d) => `mkdir -p ${shq(d)}`).join("\n")}
 systemctl enable --quiet glusterd.service
 if was_changed ${shq(unitFile)} && systemctl is-active --quiet glusterd.service; then systemctl restart glusterd.service; fi
 systemctl is-active --quiet glusterd.service || systemctl start glusterd.service
 echo "brick disk $dev mounted at $mp; glusterd running"`;
     const check = `
-findmnt -n -S ${shq(spec.device)} ${shq(spec.mountPoint)} >/dev/null || echo ${shq(`DRIFT ${spec.device} is not mounted at ${spec.mountPoint}`)}
+[ "$(findmnt -n -o SOURCE --mountpoint ${shq(spec.mountPoint)})" = ${shq(spec.device)} ] || echo ${shq(`DRIFT ${spec.device} is not mounted at ${spec.mountPoint}`)}
 unit_check_enabled ${shq(unit)}
 ${spec.brickDirs.map((d) => `[ -d ${shq(d)} ] || echo ${shq(`DRIFT brick directory ${d} is missing`)}`).join("\n")}
 unit_check_enabled glusterd.service

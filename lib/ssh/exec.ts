@@ -32,16 +32,20 @@ export interface RunResult {
     stderr: string;
 }
 
+// These classes run inside dynamic providers, whose closure serialization turns classes into functions:
+// `super(message)` then no longer sets `message`, so every constructor sets it itself.
+
 /** The host could not be reached or refused us (after retries, or at once for auth/host key problems). */
 export class SshConnectError extends Error {
     constructor(
         readonly target: SshTarget,
         readonly cause: Error,
     ) {
-        super(
+        const message =
             `cannot SSH to ${target.name} (${target.user}@${target.address}:${target.port}): ${cause.message}; ` +
-                `check that the host is up and that the stack's ssh settings (key, known_hosts) are right`,
-        );
+            `check that the host is up and that the stack's ssh settings (key, known_hosts) are right`;
+        super(message);
+        this.message = message;
         this.name = "SshConnectError";
     }
 }
@@ -56,10 +60,11 @@ export class ScriptError extends Error {
         readonly stderr: string,
     ) {
         const tail = stderr.trim().split("\n").slice(-15).join("\n      ");
-        super(
+        const message =
             `${target.name}: step "${step}" failed with exit code ${exitCode ?? "none (killed)"}` +
-                (tail ? `:\n      ${tail}` : " and printed nothing on stderr"),
-        );
+            (tail ? `:\n      ${tail}` : " and printed nothing on stderr");
+        super(message);
+        this.message = message;
         this.name = "ScriptError";
     }
 }

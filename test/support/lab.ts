@@ -1,0 +1,73 @@
+// Driving the lab from tests: its hosts (lab/hosts/hosts) and commands run inside them.
+import { execFile } from "node:child_process";
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { pulumiCommand, pulumiEnv, repoRoot } from "./env";
+
+const run = promisify(execFile);
+const LAB = path.join(repoRoot, "lab/lab");
+
+/** `lab/lab hosts <args>`; resolves with stdout, rejects with the output when it fails. */
+export async function labHosts(...args: string[]): Promise<string> {
+    const { stdout } = await run(LAB, ["hosts", ...args], { maxBuffer: 16 << 20 });
+    return stdout;
+}
+
+export interface Result {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs a bash script inside a lab host (as root); never throws on a non-zero exit. */
+export async function onHost(host: string, script: string): Promise<Result> {
+    try {
+        const { stdout, stderr } = await run(LAB, ["hosts", "exec", host, "--", "bash", "-c", script], { maxBuffer: 16 << 20 });
+        return { code: 0, stdout, stderr };
+    } catch (err) {
+        const e = err as { code?: number; stdout?: string; stderr?: string };
+        return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+    }
+}
+
+/** Like onHost, but the script must succeed; returns its trimmed stdout. */
+export async function mustOnHost(host: string, script: string): Promise<string> {
+    const r = await onHost(host, script);
+    if (r.code !== 0) throw new Error(`${host}: \`${script}\` exited ${r.code}: ${r.stderr || r.stdout}`);
+    return r.stdout.trim();
+}
+
+/** Polls `check` (bounded) until it returns true. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 1000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if (await check()) return;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, everyMs));
+    }
+}
+
+/**
+ * A throw-away stack of the main project with the lab stack's config (stacks/Pulumi.lab.yaml), so tests
+ * never touch the user's own `lab` stack.
+ */
+export async function labTestStack(name: string): Promise<{ stack: Stack; remove(): Promise<void> }> {
+    const stackName = `test-${name}-${process.pid}`;
+    const file = path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`);
+    copyFileSync(path.join(repoRoot, "stacks/Pulumi.lab.yaml"), file);
+    // The lab file's salt belongs to the lab passphrase; the test stack gets its own.
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^encryptionsalt:.*\n/m, ""));
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName, workDir: repoRoot },
+        { envVars: pulumiEnv("lab-tests"), pulumiCommand: await pulumiCommand() },
+    );
+    return {
+        stack,
+        async remove() {
+            await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
+            rmSync(file, { force: true });
+        },
+    };
+}

@@ -1,0 +1,305 @@
+// liveMigrateAndWait / evacuateAndWait against a scripted Nova on 127.0.0.1: the outcomes the lab's fake
+// driver cannot produce on demand (rollback to the source, rejection, a server deleted mid-move), and the
+// timeout actions. The real behaviour is covered by test/lab/openstack-client.test.ts.
+import { createServer, type Server as HttpServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+    evacuateAndWait,
+    liveMigrateAndWait,
+    MigrationFailedError,
+    NovaClient,
+    OpenStackSession,
+    ResourceGoneError,
+    waitForServerStatus,
+    WaitTimeoutError,
+    type Migration,
+} from "../../lib/openstack";
+
+interface FakeServer {
+    id: string;
+    status: string;
+    host: string;
+    task: string | null;
+    fault?: { message: string };
+}
+
+let http: HttpServer;
+let base = "";
+let servers: Map<string, FakeServer>;
+let migrations: Migration[];
+let posts: string[];
+let nextId = 1;
+/** What the fake Nova does when asked to move/abort/force; each test scripts it. */
+let onMigrate: (s: FakeServer, body: Record<string, unknown>) => { status: number; body?: unknown } | void;
+let onAbort: (s: FakeServer, m: Migration) => void;
+let onForce: (s: FakeServer, m: Migration) => void;
+
+function json(res: ServerResponse, status: number, body?: unknown): void {
+    res.writeHead(status, { "Content-Type": "application/json" });
+    res.end(body === undefined ? "" : JSON.stringify(body));
+}
+
+function view(s: FakeServer): unknown {
+    return { id: s.id, name: s.id, status: s.status, "OS-EXT-SRV-ATTR:host": s.host, "OS-EXT-STS:task_state": s.task, fault: s.fault };
+}
+
+function record(s: FakeServer, type: string, status: string, dest: string | null): Migration {
+    const m: Migration = {
+        id: nextId++,
+        instance_uuid: s.id,
+        status,
+        migration_type: type,
+        source_compute: s.host,
+        dest_compute: dest,
+        created_at: new Date().toISOString().slice(0, 19),
+        updated_at: null,
+    };
+    migrations.unshift(m);
+    return m;
+}
+
+const later = (ms: number, f: () => void) => void setTimeout(f, ms);
+
+beforeAll(async () => {
+    http = createServer((req, res) => {
+        let raw = "";
+        req.on("data", (c) => (raw += c));
+        req.on("end", () => {
+            const url = new URL(req.url!, "http://x");
+            const p = url.pathname;
+            const body = raw ? JSON.parse(raw) : {};
+            if (p === "/v3/auth/tokens") {
+                res.writeHead(201, { "Content-Type": "application/json", "X-Subject-Token": "t" });
+                return res.end(JSON.stringify({ token: { catalog: [{ type: "compute", endpoints: [{ interface: "public", url: `${base}/v2.1` }] }] } }));
+            }
+            if (p === "/v2.1/") return json(res, 200, { version: { version: "2.93" } });
+            if (p === "/v2.1/os-migrations") {
+                const q = url.searchParams;
+                return json(res, 200, {
+                    migrations: migrations.filter(
+                        (m) => m.instance_uuid === q.get("instance_uuid") && (!q.get("migration_type") || m.migration_type === q.get("migration_type")),
+                    ),
+                });
+            }
+            let m = /^\/v2\.1\/servers\/([^/]+)(\/.*)?$/.exec(p);
+            const s = m ? servers.get(m[1]!) : undefined;
+            if (!m || !s) return json(res, 404, { itemNotFound: { code: 404, message: "Instance could not be found." } });
+            if (req.method === "GET" && !m[2]) return json(res, 200, { server: view(s) });
+            if (req.method === "POST" && m[2] === "/action") {
+                posts.push(Object.keys(body)[0]!);
+                const r = onMigrate(s, body);
+                return json(res, r?.status ?? (body.evacuate ? 200 : 202), r?.body);
+            }
+            m = /^\/migrations\/(\d+)(\/action)?$/.exec(m[2] ?? "");
+            const mig = m ? migrations.find((x) => x.id === Number(m![1])) : undefined;
+            if (!mig) return json(res, 404, { itemNotFound: { code: 404, message: "no migration" } });
+            if (req.method === "DELETE") onAbort(s, mig);
+            else onForce(s, mig);
+            return json(res, 202);
+        });
+    });
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => http.close(() => r())));
+
+let nova: NovaClient;
+beforeEach(() => {
+    servers = new Map([["srv", { id: "srv", status: "ACTIVE", host: "c1", task: null }]]);
+    migrations = [];
+    posts = [];
+    nextId = 1;
+    onMigrate = () => undefined;
+    onAbort = () => undefined;
+    onForce = () => undefined;
+    nova = new NovaClient(
+        new OpenStackSession({
+            name: "fake",
+            source: "test",
+            authType: "password",
+            interface: "public",
+            auth: { authUrl: base, userId: "u", password: "p", projectId: "p" },
+        }),
+    );
+});
+
+const quick = { intervalMs: 30, maxIntervalMs: 60 };
+
+/** The usual start of a live migration: a running record, the server MIGRATING. */
+function startLive(s: FakeServer, body: Record<string, unknown>): Migration {
+    const dest = ((body["os-migrateLive"] as { host: string | null }).host ?? "c3") as string;
+    s.status = "MIGRATING";
+    s.task = "migrating";
+    return record(s, "live-migration", "running", dest);
+}
+
+function finish(s: FakeServer, m: Migration): void {
+    m.status = "completed";
+    s.host = m.dest_compute!;
+    s.status = "ACTIVE";
+    s.task = null;
+}
+
+function rollBack(s: FakeServer, m: Migration, status: string): void {
+    m.status = status;
+    s.status = "ACTIVE";
+    s.task = null;
+}
+
+describe("liveMigrateAndWait", () => {
+    it("is done when the record is completed and the host changed", async () => {
+        migrations.push({ id: 99, instance_uuid: "srv", status: "completed", migration_type: "live-migration", source_compute: "c0", dest_compute: "c1", created_at: "", updated_at: null });
+        nextId = 100;
+        onMigrate = (s, b) => {
+            const m = startLive(s, b);
+            later(200, () => finish(s, m));
+        };
+        const r = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 5000, onTimeout: "abort", ...quick });
+        expect(r).toMatchObject({ migrationId: 100, source: "c1", destination: "c2" });
+        expect(r.durationMs).toBeGreaterThanOrEqual(190);
+    });
+
+    it("uses the scheduler's choice when host is null, and reports it", async () => {
+        onMigrate = (s, b) => {
+            expect(b).toEqual({ "os-migrateLive": { host: null, block_migration: "auto" } });
+            const m = startLive(s, b);
+            later(100, () => finish(s, m));
+        };
+        expect(await liveMigrateAndWait(nova, "srv", { host: null, timeoutMs: 5000, onTimeout: "none", ...quick })).toMatchObject({ destination: "c3" });
+    });
+
+    it("does nothing when the server is already on the requested host", async () => {
+        expect(await liveMigrateAndWait(nova, "srv", { host: "c1", timeoutMs: 1000, onTimeout: "abort" })).toEqual({
+            migrationId: 0,
+            source: "c1",
+            destination: "c1",
+            durationMs: 0,
+        });
+        expect(posts).toEqual([]);
+    });
+
+    it("a rollback (ACTIVE again, but on the source) is a MigrationFailedError saying where the server is", async () => {
+        onMigrate = (s, b) => {
+            const m = startLive(s, b);
+            later(150, () => {
+                // Nova marks the record first and finishes the rollback a little later.
+                m.status = "error";
+                later(200, () => rollBack(s, m, "error"));
+            });
+        };
+        const err = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 5000, onTimeout: "abort", ...quick }).catch((e) => e);
+        expect(err).toBeInstanceOf(MigrationFailedError);
+        expect(err).toMatchObject({ migrationId: 1, status: "error", source: "c1", destination: "c2", serverHost: "c1", serverStatus: "ACTIVE" });
+        expect(err.message).toBe("live-migration 1 of server srv from c1 to c2 ended with status error; the server is ACTIVE on c1");
+    });
+
+    it("a refusal by the API names Nova's reason and where the server still is", async () => {
+        onMigrate = (s) => {
+            record(s, "live-migration", "error", "c3");
+            return { status: 400, body: { badRequest: { code: 400, message: "Compute service of c3 is unavailable at this time." } } };
+        };
+        const err = await liveMigrateAndWait(nova, "srv", { host: "c3", timeoutMs: 5000, onTimeout: "abort", ...quick }).catch((e) => e);
+        expect(err).toBeInstanceOf(MigrationFailedError);
+        expect(err.message).toBe(
+            "live-migration 1 of server srv from c1 to c3 was rejected by Nova: Compute service of c3 is unavailable at this time.; the server is ACTIVE on c1",
+        );
+        expect(err.cause?.status).toBe(400);
+    });
+
+    it("a server deleted mid-migration is a ResourceGoneError", async () => {
+        onMigrate = (s, b) => {
+            const m = startLive(s, b);
+            later(100, () => {
+                m.status = "error";
+                servers.delete("srv");
+            });
+        };
+        const err = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 5000, onTimeout: "none", ...quick }).catch((e) => e);
+        expect(err).toBeInstanceOf(ResourceGoneError);
+        expect(err.message).toBe("server srv no longer exists (it went away while live-migrating)");
+    });
+
+    it("on timeout with abort: aborts, waits for the outcome, reports where the server is", async () => {
+        onMigrate = (s, b) => void startLive(s, b);
+        onAbort = (s, m) => later(100, () => rollBack(s, m, "cancelled"));
+        const err = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 300, onTimeout: "abort", ...quick }).catch((e) => e);
+        expect(err).toBeInstanceOf(WaitTimeoutError);
+        expect(err.message).toBe(
+            "Timed out after 300 ms waiting for live migration of server srv from c1 to c2; last observed: migration 1 running. " +
+                "Aborted migration 1: it ended cancelled, the server is ACTIVE on c1",
+        );
+    });
+
+    it("on timeout with force-complete: forces it and returns the finished move", async () => {
+        onMigrate = (s, b) => void startLive(s, b);
+        onForce = (s, m) => later(100, () => finish(s, m));
+        const r = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 300, onTimeout: "force-complete", ...quick });
+        expect(r).toMatchObject({ migrationId: 1, destination: "c2", forceCompleted: true });
+    });
+
+    it("on timeout with none: leaves the migration alone and says so", async () => {
+        onMigrate = (s, b) => void startLive(s, b);
+        const err = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 200, onTimeout: "none", ...quick }).catch((e) => e);
+        expect(err).toBeInstanceOf(WaitTimeoutError);
+        expect(err.message).toMatch(/last observed: migration 1 running\. The migration continues; Nova finishes or rolls it back on its own$/);
+    });
+
+    it("costs one GET per poll while the migration runs", async () => {
+        onMigrate = (s, b) => {
+            const m = startLive(s, b);
+            later(400, () => finish(s, m));
+        };
+        const before = nova.session.stats.requests;
+        await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 5000, onTimeout: "none", intervalMs: 100, maxIntervalMs: 100 });
+        const used = nova.session.stats.requests - before;
+        // GET server, list before, (GET / once), POST, ~4–8 polls, one GET server at the end.
+        expect(used).toBeGreaterThanOrEqual(7);
+        expect(used).toBeLessThanOrEqual(14);
+    });
+});
+
+describe("evacuateAndWait", () => {
+    it("is done when the record is done and the server is ACTIVE on another host", async () => {
+        onMigrate = (s) => {
+            const m = record(s, "evacuation", "accepted", null);
+            s.status = "REBUILD";
+            s.task = "rebuilding";
+            later(150, () => {
+                m.status = "done";
+                m.dest_compute = "c2";
+                s.host = "c2";
+                s.status = "ACTIVE";
+                s.task = null;
+            });
+        };
+        expect(await evacuateAndWait(nova, "srv", { timeoutMs: 5000, ...quick })).toMatchObject({ migrationId: 1, source: "c1", destination: "c2" });
+        expect(posts).toEqual(["evacuate"]);
+    });
+
+    it("a rebuild that fails reports the server's fault", async () => {
+        onMigrate = (s) => {
+            const m = record(s, "evacuation", "accepted", "c2");
+            later(100, () => {
+                m.status = "failed";
+                s.status = "ERROR";
+                s.task = null;
+                s.fault = { message: "ConflictNovaUsingAttachment" };
+            });
+        };
+        const err = await evacuateAndWait(nova, "srv", { host: "c2", timeoutMs: 5000, ...quick }).catch((e) => e);
+        expect(err).toBeInstanceOf(MigrationFailedError);
+        expect(err.message).toBe("evacuation 1 of server srv from c1 to c2 ended with status failed: ConflictNovaUsingAttachment; the server is ERROR on c1");
+    });
+});
+
+describe("waitForServerStatus", () => {
+    it("fails early on ERROR with the fault, and notices a server that went away", async () => {
+        servers.get("srv")!.status = "ERROR";
+        servers.get("srv")!.fault = { message: "No valid host was found." };
+        await expect(waitForServerStatus(nova, "srv", { status: "ACTIVE", timeoutMs: 5000 })).rejects.toThrow(
+            "Gave up waiting for server srv to become ACTIVE: it is ERROR on c1: No valid host was found.",
+        );
+        await expect(waitForServerStatus(nova, "nope", { status: "ACTIVE", timeoutMs: 5000 })).rejects.toBeInstanceOf(ResourceGoneError);
+    });
+});
