@@ -1,0 +1,36 @@
+# Shared by every lab script: where the lab lives, its network, its topology.
+# Sourced, never run. Everything here is idempotent.
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Runtime state (per-host upper dirs, pids, keys, logs). Survives a session; `lab down` empties it.
+LAB_DIR=${LIVEMIG_LAB_DIR:-/var/lib/livemig-lab}
+# Build caches (host image, ...) kept across `lab down`, keyed by content/version.
+LAB_CACHE=${LIVEMIG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/livemig}
+LAB_TOPOLOGY=${LIVEMIG_LAB_TOPOLOGY:-$LAB_ROOT/topology.conf}
+
+LAB_BRIDGE=lmbr0
+LAB_SUBNET_PREFIX=10.77.0
+LAB_CONTROLLER_ADDR=10.77.0.1
+LAB_NETMASK=24
+
+log() { printf '[lab %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+
+# topology_rows [role]: prints "name role address disks" for each host (optionally of one role).
+topology_rows() {
+  local want=${1:-}
+  [ -r "$LAB_TOPOLOGY" ] || die "topology file $LAB_TOPOLOGY is not readable"
+  awk -v want="$want" '!/^[[:space:]]*(#|$)/ { if (want == "" || $2 == want) print $1, $2, $3, $4 }' "$LAB_TOPOLOGY"
+}
+
+# ensure_bridge: the lab's private bridge with the controller address. Traffic stays on this machine:
+# no uplink is attached and nothing is forwarded or NATed.
+ensure_bridge() {
+  if ! ip link show "$LAB_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$LAB_BRIDGE" type bridge
+  fi
+  ip link set "$LAB_BRIDGE" up
+  if ! ip -4 addr show dev "$LAB_BRIDGE" | grep -q " $LAB_CONTROLLER_ADDR/"; then
+    ip addr add "$LAB_CONTROLLER_ADDR/$LAB_NETMASK" dev "$LAB_BRIDGE"
+  fi
+}
