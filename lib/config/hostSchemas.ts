@@ -8,7 +8,7 @@ export const TRANSPORTS = ["tls", "tcp-sasl", "tcp-insecure"] as const;
 export const libvirtSchema = z.strictObject({
     /**
      * How libvirtd accepts migration connections from other computes; default tls (certificates from a
-     * CA the stack creates). tcp-sasl: TCP with a SASL password. tcp-insecure: the walkthrough's
+     * CA the stack creates). tcp-sasl: TCP with a SASL (DIGEST-MD5) password, weaker than TLS. tcp-insecure: the walkthrough's
      * auth_tcp = "none", only with allowInsecureTcp.
      */
     transport: z.enum(TRANSPORTS).default("tls"),

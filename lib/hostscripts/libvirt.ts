@@ -80,8 +80,10 @@ function tlsFiles(tls: NonNullable<LibvirtListenSpec["tls"]>): string {
 function saslSetup(username: string): string {
     return `
 read_secret SASL_PASSWORD
+# Over plain TCP libvirt accepts only SASL mechanisms with a data security layer (SSF > 0): DIGEST-MD5
+# here (GSSAPI needs Kerberos). SCRAM has none, and libvirtd then offers "no SASL mechanisms".
 put_file ${cmd(SASL_CONF, "644", "root:root")} <<'EOF'
-mech_list: scram-sha-256
+mech_list: digest-md5
 sasldb_path: /etc/libvirt/passwd.db
 EOF
 # The password goes to saslpasswd2 on stdin (-p), never on its command line.

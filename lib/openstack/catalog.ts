@@ -16,7 +16,11 @@ export interface CatalogEntry {
 }
 
 /** No endpoint matches; the message lists what the catalog does offer. */
-export class EndpointNotFoundError extends OpenStackError {}
+export class EndpointNotFoundError extends OpenStackError {
+    constructor(message: string) {
+        super(message);
+    }
+}
 
 /**
  * Service types that name the same API (the service-types-authority's aliases): clouds register Cinder as

@@ -6,15 +6,27 @@
 export class OpenStackError extends Error {
     constructor(message: string, options?: ErrorOptions) {
         super(message, options);
-        this.name = new.target.name;
+        // Inside a dynamic provider, Pulumi's closure serialization turns classes into functions: there
+        // `super()` sets no message and `new.target` is undefined. Set both by hand.
+        this.message = message;
+        this.name = new.target?.name ?? "OpenStackError";
     }
 }
 
 /** clouds.yaml / OS_* could not be turned into credentials; says what is missing and where we looked. */
-export class CloudConfigError extends OpenStackError {}
+// Subclasses spell out their constructors: a serialized class without one would not call its parent.
+export class CloudConfigError extends OpenStackError {
+    constructor(message: string) {
+        super(message);
+    }
+}
 
 /** The caller asked for something this cloud or this client cannot do (checked before any request). */
-export class UnsupportedError extends OpenStackError {}
+export class UnsupportedError extends OpenStackError {
+    constructor(message: string) {
+        super(message);
+    }
+}
 
 /** The HTTP request never got a response (refused, reset, DNS, per-request timeout). */
 export class OpenStackConnectionError extends OpenStackError {
@@ -66,10 +78,18 @@ export class OpenStackHttpError extends OpenStackError {
 }
 
 /** 404: the resource does not exist (or is not visible to these credentials). */
-export class NotFoundError extends OpenStackHttpError {}
+export class NotFoundError extends OpenStackHttpError {
+    constructor(d: HttpErrorDetails) {
+        super(d);
+    }
+}
 
 /** Keystone refused the credentials, or a service kept refusing a freshly issued token. */
-export class AuthenticationError extends OpenStackHttpError {}
+export class AuthenticationError extends OpenStackHttpError {
+    constructor(d: HttpErrorDetails) {
+        super(d);
+    }
+}
 
 /** A wait ran out of time; `lastState` says what was last seen, so the reader knows how far it got. */
 export class WaitTimeoutError extends OpenStackError {

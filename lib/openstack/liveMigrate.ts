@@ -97,38 +97,38 @@ export async function liveMigrateAndWait(nova: NovaClient, serverId: string, o: 
 
     let last: Observation = {};
     const tracked = async () => (last = await observe());
+    let timedOut: WaitTimeoutError;
     try {
         const x = await waitFor(what, tracked, ended, { ...poll, timeoutMs: o.timeoutMs, describe });
         return succeeded(x) ? result(x) : fail(x);
     } catch (err) {
         if (!(err instanceof WaitTimeoutError)) throw err;
-        const timedOut = err;
-        const mig = last.migration;
-        if (o.onTimeout === "none" || !mig) {
-            throw new WaitTimeoutError(timedOut.what, timedOut.timeoutMs, timedOut.lastState,
-                mig ? "The migration continues; Nova finishes or rolls it back on its own" : "Nova never recorded a migration to act on");
-        }
-        const settle = { ...poll, timeoutMs: o.settleTimeoutMs ?? 60_000, describe };
-        let action: string;
-        try {
-            if (o.onTimeout === "abort") {
-                await nova.abortMigration(serverId, mig.id);
-                action = `aborted migration ${mig.id}`;
-            } else {
-                await nova.forceCompleteMigration(serverId, mig.id);
-                action = `force-completed migration ${mig.id}`;
-            }
-        } catch (actErr) {
-            // Too late (it just finished or failed) or too early (not `running` yet): say so, with the state.
-            const x = await observe();
-            if (succeeded(x)) return result(x);
-            throw new WaitTimeoutError(timedOut.what, timedOut.timeoutMs, timedOut.lastState,
-                `Could not ${o.onTimeout} migration ${mig.id}: ${(actErr as Error).message}; now: ${describe(x)}`);
-        }
-        const x = await waitFor(`${what} after it was ${action.split(" ")[0]}`, tracked, ended, settle);
-        if (succeeded(x)) return result(x, o.onTimeout === "force-complete");
-        const after = (await settledServer(nova, serverId, 30_000)) ?? x.server;
-        throw new WaitTimeoutError(timedOut.what, timedOut.timeoutMs, timedOut.lastState,
-            `${action[0]!.toUpperCase()}${action.slice(1)}: it ended ${x.migration?.status ?? "unrecorded"}, the server is ${after ? describeServer(after) : "gone"}`);
+        timedOut = err;
     }
+
+    // Timed out. Whatever we do next, the caller gets the outcome, not just "timed out".
+    const report = (aftermath: string) => new WaitTimeoutError(timedOut.what, timedOut.timeoutMs, timedOut.lastState, aftermath);
+    if (!last.migration) throw report("Nova never recorded a migration to act on");
+    if (o.onTimeout === "none") throw report("The migration continues; Nova finishes or rolls it back on its own");
+    const settle = { ...poll, timeoutMs: o.settleTimeoutMs ?? 60_000, describe };
+    if (o.onTimeout === "force-complete" && last.migration.status !== "running") {
+        // Nova force-completes only a `running` migration (409 otherwise); one still preparing gets there soon.
+        const y = await waitFor(`migration ${last.migration.id} to be running`, tracked, (v) => v.migration?.status === "running" || ended(v), settle);
+        if (ended(y)) return succeeded(y) ? result(y) : fail(y);
+    }
+    const mig = last.migration!;
+    const verb = o.onTimeout === "abort" ? "Aborted" : "Force-completed";
+    try {
+        if (o.onTimeout === "abort") await nova.abortMigration(serverId, mig.id);
+        else await nova.forceCompleteMigration(serverId, mig.id);
+    } catch (actErr) {
+        // Too late (it just finished or failed) or not in a state Nova accepts: say so, with the state.
+        const x = await observe();
+        if (succeeded(x)) return result(x);
+        throw report(`Could not ${o.onTimeout} migration ${mig.id}: ${(actErr as Error).message}; now: ${describe(x)}`);
+    }
+    const x = await waitFor(`${what} (${verb.toLowerCase()} after the timeout)`, tracked, ended, settle);
+    if (succeeded(x)) return result(x, o.onTimeout === "force-complete");
+    const after = (await settledServer(nova, serverId, 30_000)) ?? x.server;
+    throw report(`${verb} migration ${mig.id}: it ended ${x.migration?.status ?? "unrecorded"}, the server is ${after ? describeServer(after) : "gone"}`);
 }

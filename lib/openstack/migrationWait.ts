@@ -83,6 +83,21 @@ export function failure(f: Omit<MigrationFailure, "serverHost" | "serverStatus">
 }
 
 /**
+ * Why a named destination may be refused. Nova's scheduler only says "No valid host was found" when the
+ * requested host is down or disabled; the service's state names the actual cause. Undefined when healthy.
+ */
+export async function destinationProblem(nova: NovaClient, host: string): Promise<string | undefined> {
+    const services = await nova.listComputeServices({ host }).catch(() => undefined);
+    if (!services) return undefined;
+    const svc = services[0];
+    if (!svc) return `${host} has no nova-compute service`;
+    const issues: string[] = [];
+    if (svc.state === "down") issues.push(svc.forced_down ? "down (forced down)" : "down");
+    if (svc.status === "disabled") issues.push(`disabled${svc.disabled_reason ? ` (${svc.disabled_reason})` : ""}`);
+    return issues.length > 0 ? `nova-compute on ${host} is ${issues.join(" and ")}` : undefined;
+}
+
+/**
  * Nova refused the move request (400/409: host down, wrong state …). With 2.30 the conductor's checks run
  * before the 202, so the refusal carries Nova's reason; the record it may have created is looked up.
  */
@@ -92,13 +107,23 @@ export async function rejected(
     ctx: { kind: MigrationFailure["kind"]; serverId: string; source: string; destination?: string; before: Set<number> },
 ): Promise<never> {
     if (!(err instanceof OpenStackHttpError) || (err.status !== 400 && err.status !== 409)) throw err;
-    const [server, list] = await Promise.all([
+    const [server, list, problem] = await Promise.all([
         nova.getServer(ctx.serverId),
         nova.listMigrations({ instanceUuid: ctx.serverId, migrationType: ctx.kind }),
+        ctx.destination ? destinationProblem(nova, ctx.destination) : undefined,
     ]);
     const rec = newMigration(list, ctx.before);
+    const said = err.serviceMessage ?? err.message;
     throw failure(
-        { kind: ctx.kind, serverId: ctx.serverId, migrationId: rec?.id ?? 0, status: "rejected", source: ctx.source, destination: ctx.destination, reason: err.serviceMessage ?? err.message },
+        {
+            kind: ctx.kind,
+            serverId: ctx.serverId,
+            migrationId: rec?.id ?? 0,
+            status: "rejected",
+            source: ctx.source,
+            destination: ctx.destination,
+            reason: problem ? `${said} (${problem})` : said,
+        },
         server,
         err,
     );

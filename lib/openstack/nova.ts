@@ -61,11 +61,15 @@ export class NovaClient {
 
     /** The newest microversion this cloud's Nova supports (asked once, then cached; a failure is not cached). */
     maxMicroversion(): Promise<string> {
-        this.max ??= this.discoverMax().catch((err) => {
-            this.max = undefined;
-            throw err;
-        });
-        return this.max;
+        let max = this.max;
+        if (!max) {
+            max = this.discoverMax().catch((err) => {
+                this.max = undefined;
+                throw err;
+            });
+            this.max = max;
+        }
+        return max;
     }
 
     private async discoverMax(): Promise<string> {

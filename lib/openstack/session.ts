@@ -51,7 +51,9 @@ export function buildUrl(base: string, path: string, query?: Query): string {
 }
 
 export class OpenStackSession {
-    readonly stats: SessionStats = { requests: 0, authentications: 0 };
+    // Every field is assigned in the constructor, none by an initializer: Pulumi's closure serializer
+    // keeps only the constructor's body, so initializers would vanish in a dynamic provider.
+    readonly stats: SessionStats;
     readonly retry: RetryPolicy;
     readonly cloudName: string;
     declare private cloud: CloudConfig;
@@ -62,6 +64,7 @@ export class OpenStackSession {
         for (const [key, value] of [["cloud", cloud], ["token", undefined], ["pending", undefined]] as const) {
             Object.defineProperty(this, key, { value, enumerable: false, writable: true });
         }
+        this.stats = { requests: 0, authentications: 0 };
         this.cloudName = cloud.name;
         this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     }
@@ -73,14 +76,16 @@ export class OpenStackSession {
 
     private async currentToken(): Promise<Token> {
         if (this.token && tokenIsFresh(this.token)) return this.token;
-        if (!this.pending) {
+        let pending = this.pending;
+        if (!pending) {
             // Shared by every caller waiting for it, so no caller's AbortSignal may cancel it; the
             // transport's per-request timeout bounds it instead.
-            this.pending = authenticate(this.cloud, this.retry, () => this.stats.authentications++)
+            pending = authenticate(this.cloud, this.retry, () => this.stats.authentications++)
                 .then((t) => (this.token = t))
                 .finally(() => (this.pending = undefined));
+            this.pending = pending;
         }
-        return this.pending;
+        return pending;
     }
 
     /** Forget `token` (if it is still the current one) so the next call authenticates again. */

@@ -134,4 +134,36 @@ describe("compute hosts and GlusterFS on the lab's hosts", () => {
         await waitFor("all 6 bricks online", async () => (await onlineBricks()) === 6, 120_000, 2000);
         await stack.preview({ expectNoChanges: true, refresh: true });
     });
+
+    it("switches to tcp-sasl: only the TCP socket listens, and it wants a SASL login", async () => {
+        await stack.setConfig("libvirt", {
+            value: JSON.stringify({ transport: "tcp-sasl", hostUuidSource: "machine-id", sasl: { password: "lab-sasl-password-0123" } }),
+            secret: true,
+        });
+        await stack.up();
+        expect(await mustOnHost("compute-1", "virsh -c qemu+tcp://compute-2/system hostname")).toBe("compute-2");
+        const anonymous = await onHost("compute-1", "LIBVIRT_AUTH_FILE=/dev/null virsh -c qemu+tcp://compute-2/system hostname </dev/null");
+        expect(anonymous.code).not.toBe(0);
+        expect(await mustOnHost("compute-2", "ss -Hltn 'sport = :16514' | wc -l")).toBe("0");
+        expect(await mustOnHost("compute-1", "grep ^live_migration_scheme /etc/nova/nova.conf")).toBe("live_migration_scheme = tcp");
+        // The password reached the host through stdin only: it is in no process's command line.
+        expect(await mustOnHost("compute-1", "grep -c lab-sasl-password-0123 /etc/libvirt/auth.conf")).toBe("1");
+    });
+
+    it("accepts tcp-insecure only with the opt-in, and warns on every preview", async () => {
+        await stack.setConfig("libvirt", { value: JSON.stringify({ transport: "tcp-insecure", hostUuidSource: "machine-id", allowInsecureTcp: true }) });
+        const preview = await stack.preview();
+        for (const c of ["compute-1", "compute-2"]) expect(preview.stdout).toContain(`${c}: libvirt accepts migrations over plain TCP with auth_tcp = "none"`);
+        await stack.up();
+        expect(await mustOnHost("compute-1", "LIBVIRT_AUTH_FILE=/dev/null virsh -c qemu+tcp://compute-2/system hostname </dev/null")).toBe("compute-2");
+        expect((await stack.preview()).stdout).toContain('auth_tcp = "none"');
+    });
+
+    it("goes back to TLS and closes plain TCP", async () => {
+        await stack.setConfig("libvirt", { value: JSON.stringify({ transport: "tls", hostUuidSource: "machine-id" }) });
+        await stack.up();
+        expect(await virshHostname("compute-1", "compute-2")).toBe("compute-2");
+        expect(await mustOnHost("compute-2", "ss -Hltn 'sport = :16509' | wc -l")).toBe("0");
+        await stack.preview({ expectNoChanges: true, refresh: true });
+    });
 });

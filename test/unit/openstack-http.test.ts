@@ -39,7 +39,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
     res.end(body === undefined ? "" : JSON.stringify(body));
 }
 
-function keystone(req: IncomingMessage, body: string, res: ServerResponse): void {
+function keystone(body: string, res: ServerResponse): void {
     const auth = JSON.parse(body).auth;
     if (auth.identity.password?.user?.password !== PASSWORD) {
         return json(res, 401, { error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." } });
@@ -70,7 +70,7 @@ beforeAll(async () => {
         req.on("end", () => {
             const path = req.url!.split("?")[0]!;
             seen.push({ method: req.method!, path: req.url!, headers: req.headers });
-            if (req.method === "POST" && path === "/identity/v3/auth/tokens") return keystone(req, body, res);
+            if (req.method === "POST" && path === "/identity/v3/auth/tokens") return keystone(body, res);
             if (!valid.has(String(req.headers["x-auth-token"]))) {
                 return json(res, 401, { error: { code: 401, message: "The request you have made requires authentication." } });
             }

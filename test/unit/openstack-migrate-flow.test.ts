@@ -29,6 +29,8 @@ let base = "";
 let servers: Map<string, FakeServer>;
 let migrations: Migration[];
 let posts: string[];
+/** What /os-services reports for each host. */
+let services: Record<string, { state: string; status: string; forced_down: boolean; disabled_reason: string | null }>;
 let nextId = 1;
 /** What the fake Nova does when asked to move/abort/force; each test scripts it. */
 let onMigrate: (s: FakeServer, body: Record<string, unknown>) => { status: number; body?: unknown } | void;
@@ -74,6 +76,11 @@ beforeAll(async () => {
                 return res.end(JSON.stringify({ token: { catalog: [{ type: "compute", endpoints: [{ interface: "public", url: `${base}/v2.1` }] }] } }));
             }
             if (p === "/v2.1/") return json(res, 200, { version: { version: "2.93" } });
+            if (p === "/v2.1/os-services") {
+                const host = url.searchParams.get("host")!;
+                const svc = services[host];
+                return json(res, 200, { services: svc ? [{ id: `id-${host}`, host, binary: "nova-compute", ...svc }] : [] });
+            }
             if (p === "/v2.1/os-migrations") {
                 const q = url.searchParams;
                 return json(res, 200, {
@@ -110,6 +117,8 @@ beforeEach(() => {
     migrations = [];
     posts = [];
     nextId = 1;
+    const healthy = { state: "up", status: "enabled", forced_down: false, disabled_reason: null };
+    services = { c1: healthy, c2: healthy, c3: { ...healthy, state: "down", forced_down: true } };
     onMigrate = () => undefined;
     onAbort = () => undefined;
     onForce = () => undefined;
@@ -194,17 +203,24 @@ describe("liveMigrateAndWait", () => {
         expect(err.message).toBe("live-migration 1 of server srv from c1 to c2 ended with status error; the server is ACTIVE on c1");
     });
 
-    it("a refusal by the API names Nova's reason and where the server still is", async () => {
+    it("a refusal by the API names Nova's reason, the target's service state, and where the server still is", async () => {
         onMigrate = (s) => {
             record(s, "live-migration", "error", "c3");
-            return { status: 400, body: { badRequest: { code: 400, message: "Compute service of c3 is unavailable at this time." } } };
+            return { status: 400, body: { badRequest: { code: 400, message: "No valid host was found. There are not enough hosts available." } } };
         };
         const err = await liveMigrateAndWait(nova, "srv", { host: "c3", timeoutMs: 5000, onTimeout: "abort", ...quick }).catch((e) => e);
         expect(err).toBeInstanceOf(MigrationFailedError);
         expect(err.message).toBe(
-            "live-migration 1 of server srv from c1 to c3 was rejected by Nova: Compute service of c3 is unavailable at this time.; the server is ACTIVE on c1",
+            "live-migration 1 of server srv from c1 to c3 was rejected by Nova: No valid host was found. There are not enough hosts available. " +
+                "(nova-compute on c3 is down (forced down)); the server is ACTIVE on c1",
         );
         expect(err.cause?.status).toBe(400);
+
+        services.c2 = { state: "up", status: "disabled", forced_down: false, disabled_reason: "maintenance" };
+        const err2 = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 5000, onTimeout: "abort", ...quick }).catch((e) => e);
+        expect(err2.reason).toBe("No valid host was found. There are not enough hosts available. (nova-compute on c2 is disabled (maintenance))");
+        const err3 = await liveMigrateAndWait(nova, "srv", { host: "c9", timeoutMs: 5000, onTimeout: "abort", ...quick }).catch((e) => e);
+        expect(err3.reason).toMatch(/\(c9 has no nova-compute service\)$/);
     });
 
     it("a server deleted mid-migration is a ResourceGoneError", async () => {
@@ -236,6 +252,22 @@ describe("liveMigrateAndWait", () => {
         onForce = (s, m) => later(100, () => finish(s, m));
         const r = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 300, onTimeout: "force-complete", ...quick });
         expect(r).toMatchObject({ migrationId: 1, destination: "c2", forceCompleted: true });
+    });
+
+    it("force-complete waits until a still-preparing migration is running (Nova refuses it before)", async () => {
+        let forcedWhile = "";
+        onMigrate = (s, b) => {
+            const m = startLive(s, b);
+            m.status = "preparing";
+            later(500, () => (m.status = "running"));
+        };
+        onForce = (s, m) => {
+            forcedWhile = m.status;
+            later(50, () => finish(s, m));
+        };
+        const r = await liveMigrateAndWait(nova, "srv", { host: "c2", timeoutMs: 200, onTimeout: "force-complete", ...quick });
+        expect(forcedWhile).toBe("running");
+        expect(r).toMatchObject({ destination: "c2", forceCompleted: true });
     });
 
     it("on timeout with none: leaves the migration alone and says so", async () => {
