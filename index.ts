@@ -4,21 +4,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { ComputeHost } from "./components/computeHost";
 import { GlusterCluster } from "./components/glusterCluster";
 import { InstanceStore } from "./components/instanceStore";
+import { Server } from "./components/server";
 import { loadStackConfig, type HostConfig } from "./lib/config";
 import type { SshTarget } from "./lib/ssh/exec";
+import { Evacuation } from "./providers/evacuation";
+import { HostMaintenance } from "./providers/hostMaintenance";
 import { CertificateAuthority } from "./providers/tls";
 
 const config = loadStackConfig();
 
-if (!config.ssh.knownHostsPath) {
+const ssh = config.ssh ?? { user: "root", port: 22, knownHostsPath: undefined };
+if (config.hosts.length > 0 && !ssh.knownHostsPath) {
     pulumi.log.warn("ssh.knownHostsPath is not set: host keys are not checked, so a host could be impersonated");
 }
 
 const target = (h: HostConfig): SshTarget => ({
     name: h.name,
     address: h.address,
-    port: h.ssh?.port ?? config.ssh.port,
-    user: h.ssh?.user ?? config.ssh.user,
+    port: h.ssh?.port ?? ssh.port,
+    user: h.ssh?.user ?? ssh.user,
 });
 const withRole = (role: HostConfig["roles"][number]) => config.hosts.filter((h) => h.roles.includes(role));
 
@@ -75,6 +79,38 @@ if (cluster && gluster && config.instanceStore) {
     );
 }
 
+// Cloud side: servers, then maintenance and evacuations, then the placements that must respect them.
+// Placements wait for these; they exist only once the servers do, hence a promise resolved below.
+let settleMovesAfter!: (r: pulumi.Resource[]) => void;
+const movesAfter = new Promise<pulumi.Resource[]>((resolve) => (settleMovesAfter = resolve));
+const hostWork: pulumi.Resource[] = [];
+const servers = config.servers.map((s) => new Server(s.name, { ...s, moves: config.moves, movesAfter }));
+const serverIds = new Map(config.servers.map((s, i) => [s.name, servers[i]!.instance.id]));
+const instances = servers.map((s) => s.instance);
+for (const m of config.maintenance) {
+    hostWork.push(new HostMaintenance(`maintenance-${m.host}`, { ...m, ...config.moves }, { dependsOn: instances }));
+}
+for (const e of config.evacuations) {
+    hostWork.push(
+        new Evacuation(
+            `evacuation-${e.host}`,
+            {
+                host: e.host,
+                fenced: e.fenced,
+                serverIds: e.servers && pulumi.all(e.servers.map((n) => serverIds.get(n)!)),
+                target: e.target,
+                reboot: e.reboot,
+                concurrency: e.concurrency,
+                timeoutSeconds: config.moves.timeoutSeconds,
+            },
+            { dependsOn: instances },
+        ),
+    );
+}
+
+settleMovesAfter(hostWork);
+
+export const serverHosts = Object.fromEntries(config.servers.map((s, i) => [s.name, servers[i]!.host]));
 export const hosts = config.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
 export const libvirtTransport = config.libvirt.transport;
 export const caCertificate = ca?.certPem;

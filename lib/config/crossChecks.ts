@@ -91,10 +91,71 @@ function instanceStore(ctx: Ctx, roles: Map<string, unknown[]>, store: Obj, hasG
     if (store.server !== undefined) declared(ctx, roles, store.server, "gluster", ["instanceStore", "server"]);
 }
 
+function unique(ctx: Ctx, items: unknown[], field: string, path: string, what: string) {
+    const seen = new Map<string, number>();
+    items.forEach((item, i) => {
+        const v = str(obj(item)[field]);
+        if (v === undefined) return;
+        const first = seen.get(v);
+        if (first === undefined) return void seen.set(v, i);
+        issue(ctx, [path, i, field], `${what} ${JSON.stringify(v)} appears twice (first at ${path}[${first}])`, v);
+    });
+}
+
+/** Servers, maintenance and evacuations: hosts must be known computes, and plans must not contradict. */
+function cloud(ctx: Ctx, cfg: Obj, hosts: unknown[]) {
+    const computes = Array.isArray(cfg.computes)
+        ? cfg.computes.filter((c): c is string => typeof c === "string")
+        : hosts.filter((h) => arr(obj(h).roles).includes("compute")).map((h) => str(obj(h).name)).filter((n): n is string => !!n);
+    const known = (name: unknown, path: (string | number)[]) => {
+        if (typeof name === "string" && !computes.includes(name)) {
+            issue(ctx, path, `${JSON.stringify(name)} is not a known compute; known: ${computes.join(", ") || "none"} (hosts with the compute role, or the computes list)`, name);
+        }
+    };
+    const servers = arr(cfg.servers);
+    const maintenance = arr(cfg.maintenance);
+    const evacuations = arr(cfg.evacuations);
+    unique(ctx, servers, "name", "servers", "server name");
+    unique(ctx, maintenance, "host", "maintenance", "host");
+    unique(ctx, evacuations, "host", "evacuations", "host");
+    const leaving = new Map<string, string>();
+    maintenance.forEach((m, i) => {
+        known(obj(m).host, ["maintenance", i, "host"]);
+        if (typeof obj(m).host === "string") leaving.set(obj(m).host as string, "in maintenance");
+    });
+    evacuations.forEach((e, i) => {
+        const { host, target, servers: names } = obj(e);
+        known(host, ["evacuations", i, "host"]);
+        known(target, ["evacuations", i, "target"]);
+        if (typeof host === "string") leaving.set(host, "being evacuated");
+        if (target !== undefined && target === host) issue(ctx, ["evacuations", i, "target"], `cannot evacuate ${String(host)} onto itself`);
+        arr(names).forEach((n, j) => {
+            if (typeof n === "string" && !servers.some((s) => obj(s).name === n)) {
+                issue(ctx, ["evacuations", i, "servers", j], `${JSON.stringify(n)} is not a server of this stack`, n);
+            }
+        });
+    });
+    evacuations.forEach((e, i) => {
+        const t = obj(e).target;
+        if (typeof t === "string" && leaving.has(t)) issue(ctx, ["evacuations", i, "target"], `target ${t} is itself ${leaving.get(t)}`);
+    });
+    servers.forEach((s, i) => {
+        const p = obj(obj(s).placement);
+        known(p.host, ["servers", i, "placement", "host"]);
+        arr(p.notOn).forEach((h, j) => known(h, ["servers", i, "placement", "notOn", j]));
+        if (typeof p.host === "string" && leaving.has(p.host)) {
+            issue(ctx, ["servers", i, "placement", "host"], `${p.host} is ${leaving.get(p.host)}: place ${String(obj(s).name)} elsewhere (e.g. notOn: [${p.host}])`, p.host);
+        }
+    });
+}
+
 export function crossChecks(value: unknown, ctx: Ctx): void {
     const cfg = obj(value);
     const hosts = arr(cfg.hosts);
     duplicates(ctx, hosts);
+    if (hosts.length > 0 && cfg.ssh === undefined) {
+        issue(ctx, ["ssh"], "the stack configures hosts over SSH: set ssh.privateKeyPath (or ssh.privateKey as a secret), and ssh.knownHostsPath");
+    }
     const roles = new Map<string, unknown[]>();
     for (const h of hosts) {
         const name = str(obj(h).name);
@@ -103,4 +164,5 @@ export function crossChecks(value: unknown, ctx: Ctx): void {
     libvirt(ctx, obj(cfg.libvirt));
     if (cfg.gluster !== undefined) gluster(ctx, roles, obj(cfg.gluster));
     if (cfg.instanceStore !== undefined) instanceStore(ctx, roles, obj(cfg.instanceStore), cfg.gluster !== undefined);
+    cloud(ctx, cfg, hosts);
 }

@@ -2,6 +2,7 @@
 // Every object is strict: a misspelt key is an error, never silently ignored.
 import { z } from "zod";
 import { absolutePath, address, cloudName, hostName, port, unixUser } from "./fields";
+import { evacuationSchema, maintenanceSchema, moveDefaults, movesSchema, serverSchema } from "./cloudSchemas";
 import { crossChecks } from "./crossChecks";
 import { glusterSchema, instanceStoreSchema, libvirtSchema, novaDefaults, novaSchema } from "./hostSchemas";
 
@@ -48,12 +49,21 @@ export const hostSchema = z.strictObject({
 export const stackConfigSchema = z
     .strictObject({
         openstack: openstackSchema.default({}),
-        ssh: sshSchema,
-        hosts: z.array(hostSchema).min(1, { error: "expected at least one host" }),
+        /** How to reach the hosts; required when there are hosts. */
+        ssh: sshSchema.optional(),
+        /** Hosts this stack configures over SSH; default none (a stack may only manage servers and moves). */
+        hosts: z.array(hostSchema).default([]),
         libvirt: libvirtSchema.default({ transport: "tls", allowInsecureTcp: false, hostUuidSource: "smbios" }),
         nova: novaSchema.default(novaDefaults),
         gluster: glusterSchema.optional(),
         instanceStore: instanceStoreSchema.optional(),
+        /** Nova compute host names the stack may place servers on; default: the hosts with the compute role. */
+        computes: z.array(hostName).min(1).optional(),
+        /** How live migrations and evacuations behave. */
+        moves: movesSchema.default(moveDefaults),
+        servers: z.array(serverSchema).default([]),
+        maintenance: z.array(maintenanceSchema).default([]),
+        evacuations: z.array(evacuationSchema).default([]),
     })
     // Runs even when other fields are invalid (`when`), so every problem is reported in one go.
     .superRefine(crossChecks, { when: () => true });

@@ -34,6 +34,9 @@ const glusterGood = {
 };
 const withGluster = (patch: Record<string, unknown>) => ({ ...good, gluster: { ...glusterGood, ...patch } });
 
+const server = { name: "vm-1", flavor: "m1.tiny", image: "cirros" };
+const withServer = (patch: Record<string, unknown>) => ({ ...good, servers: [{ ...server, ...patch }] });
+
 const withHost = (i: number, patch: Record<string, unknown>) => ({
     ...good,
     hosts: good.hosts.map((h, j) => (j === i ? { ...h, ...patch } : h)),
@@ -42,8 +45,8 @@ const withHost = (i: number, patch: Record<string, unknown>) => ({
 describe("stack config", () => {
     it("accepts a good config and fills defaults", () => {
         const cfg = parseStackConfig("test", "livemig", raw(good), () => false);
-        expect(cfg.ssh.user).toBe("root");
-        expect(cfg.ssh.port).toBe(22);
+        expect(cfg.ssh?.user).toBe("root");
+        expect(cfg.ssh?.port).toBe(22);
         expect(cfg.openstack).toEqual({});
         expect(cfg.hosts[1]?.roles).toEqual(["gluster"]);
     });
@@ -63,8 +66,8 @@ describe("stack config", () => {
         ["duplicate address", withHost(1, { address: "10.77.0.11" }), "hosts[1].address", /duplicate host address/],
         ["empty host name", withHost(0, { name: "" }), "hosts[0].name", /expected a host name/],
         ["empty roles", withHost(0, { roles: [] }), "hosts[0].roles", /at least one role/],
-        ["empty host list", { ...good, hosts: [] }, "hosts", /at least one host/],
-        ["missing hosts", { ssh: good.ssh }, "hosts", /expected array, received undefined/],
+        ["hosts without ssh settings", { hosts: good.hosts }, "ssh", /configures hosts over SSH: set ssh.privateKeyPath/],
+        ["a wrong type for hosts", { ssh: good.ssh, hosts: "compute-1" }, "hosts", /expected array, received string/],
         ["bad address", withHost(1, { address: "10.77.0.300; rm -rf /" }), "hosts[1].address", /expected an IPv4 or IPv6 address or a DNS name/],
         ["shell metacharacters in a name", withHost(0, { name: "compute-1$(reboot)" }), "hosts[0].name", /expected a host name/],
         ["unknown role", withHost(0, { roles: ["storage"] }), "hosts[0].roles[0]", /expected one of "compute"\|"gluster"/],
@@ -83,6 +86,15 @@ describe("stack config", () => {
         ["tcp-sasl without a password", { ...good, libvirt: { transport: "tcp-sasl" } }, "libvirt.sasl", /tcp-sasl needs libvirt.sasl.password/],
         ["an unknown transport", { ...good, libvirt: { transport: "ssh" } }, "libvirt.transport", /expected one of "tls"\|"tcp-sasl"\|"tcp-insecure"/],
         ["a gluster option with a shell metacharacter", withGluster({ options: { "network.ping-timeout": "10`id`" } }), "gluster.options.network.ping-timeout", /expected an option value/],
+        ["a server with both image and volume", withServer({ image: "img", bootVolume: { size: 1 } }), "servers[0]", /exactly one of image .* or bootVolume/],
+        ["a server with neither image nor volume", withServer({ image: undefined }), "servers[0]", /exactly one of image/],
+        ["a placement on an unknown compute", withServer({ placement: { host: "compute-9" } }), "servers[0].placement.host", /"compute-9" is not a known compute; known: compute-1/],
+        ["a placement with host and notOn", withServer({ placement: { host: "compute-1", notOn: ["compute-1"] } }), "servers[0].placement", /host or notOn, not both/],
+        ["two servers with one name", { ...withServer({}), servers: [server, server] }, "servers[1].name", /server name "vm-1" appears twice/],
+        ["a server placed on a host in maintenance", { ...withServer({ placement: { host: "compute-1" } }), maintenance: [{ host: "compute-1" }] }, "servers[0].placement.host", /compute-1 is in maintenance/],
+        ["an evacuation onto itself", { ...good, evacuations: [{ host: "compute-1", target: "compute-1" }] }, "evacuations[0].target", /onto itself/],
+        ["an evacuation of an undeclared server", { ...withServer({}), evacuations: [{ host: "compute-1", servers: ["vm-2"] }] }, "evacuations[0].servers[0]", /"vm-2" is not a server of this stack/],
+        ["an unknown move timeout action", { ...good, moves: { onTimeout: "retry" } }, "moves.onTimeout", /expected one of "abort"\|"force-complete"/],
     ])("rejects %s, at its exact path", (_what, cfg, path, message) => {
         const found = problems(cfg);
         expect(found.map((p) => p.path)).toContain(path);
@@ -109,6 +121,18 @@ describe("stack config", () => {
         const parsed = parseStackConfig("test", "livemig", raw(cfg), () => false);
         expect(parsed.gluster?.replica).toBe(2);
         expect(parsed.libvirt.transport).toBe("tcp-insecure");
+    });
+
+    it("accepts a cloud-only stack: servers and moves without hosts", () => {
+        const cfg = parseStackConfig(
+            "test",
+            "livemig",
+            raw({ computes: ["compute-1", "compute-2"], servers: [{ ...server, placement: { notOn: ["compute-2"] } }], evacuations: [{ host: "compute-2", fenced: true }] }),
+            () => false,
+        );
+        expect(cfg.hosts).toEqual([]);
+        expect(cfg.moves).toEqual({ blockMigration: "auto", timeoutSeconds: 600, onTimeout: "abort" });
+        expect(cfg.evacuations[0]).toMatchObject({ reboot: true, concurrency: 4 });
     });
 
     it("insists that a private key in the config is a secret", () => {

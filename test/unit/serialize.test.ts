@@ -1,6 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { remoteScriptProvider } from "../../providers/remoteScript";
+import { bootVolumeProvider } from "../../providers/bootVolume";
+import { evacuationProvider } from "../../providers/evacuation";
+import { hostMaintenanceProvider } from "../../providers/hostMaintenance";
+import { placementProvider } from "../../providers/placement";
+import { serverInstanceProvider } from "../../providers/serverInstance";
 import { caProvider, hostCertProvider } from "../../providers/tls";
 
 // The engine runs dynamic providers from their serialized text; a provider that does not serialize
@@ -9,6 +14,11 @@ const providers: [string, object][] = [
     ["RemoteScript", remoteScriptProvider],
     ["CertificateAuthority", caProvider],
     ["HostCertificate", hostCertProvider],
+    ["Server", serverInstanceProvider],
+    ["BootVolume", bootVolumeProvider],
+    ["Placement", placementProvider],
+    ["HostMaintenance", hostMaintenanceProvider],
+    ["Evacuation", evacuationProvider],
 ];
 
 async function deserialized<T>(provider: T): Promise<T> {
@@ -18,9 +28,10 @@ async function deserialized<T>(provider: T): Promise<T> {
 }
 
 describe("dynamic providers serialize", () => {
-    it.each(providers)("%s", async (_name, provider) => {
+    it.each(providers)("%s, and its text loads", async (_name, provider) => {
         const sf = await pulumi.runtime.serializeFunction(() => provider);
         expect(sf.text).toContain("exports.handler");
+        expect(await deserialized(provider)).toBeTypeOf("object");
     });
 
     it("keep their error messages after serialization (classes become functions there)", async () => {

@@ -1,0 +1,64 @@
+// Host maintenance: disable the compute service with a reason, then live-migrate every server off the
+// host, a few at a time. Safe to run again after an interruption: servers already gone are not touched,
+// and a move still running from the last run is waited for, never started twice.
+import { liveMigrateAndWait } from "../openstack/liveMigrate";
+import type { NovaClient } from "../openstack/nova";
+import { serverHost } from "../openstack/novaTypes";
+import { settled, type MoveSettings } from "./placement";
+import { runPool } from "./pool";
+import { computeService, describeService } from "./service";
+
+export interface DrainMove {
+    serverId: string;
+    serverName: string;
+    migrationId: number;
+    source: string;
+    destination: string;
+    durationMs: number;
+}
+
+export interface DrainResult {
+    moves: DrainMove[];
+    /** Servers that could not be moved, with why. */
+    failures: { serverId: string; serverName: string; error: string }[];
+}
+
+export async function disableForMaintenance(nova: NovaClient, host: string, reason: string): Promise<void> {
+    const svc = await computeService(nova, host);
+    if (svc.status !== "disabled" || svc.disabled_reason !== reason) {
+        await nova.updateComputeService(String(svc.id), { status: "disabled", disabledReason: reason });
+    }
+}
+
+/** Enables the service again, unless someone else disabled it for another reason meanwhile. */
+export async function endMaintenance(nova: NovaClient, host: string, reason: string): Promise<void> {
+    const svc = await computeService(nova, host);
+    if (svc.status === "disabled" && (svc.disabled_reason === reason || svc.disabled_reason === null)) {
+        await nova.updateComputeService(String(svc.id), { status: "enabled" });
+    } else if (svc.status === "disabled") {
+        throw new Error(`not enabling ${host}: ${describeService(svc)}, which is not our maintenance; enable it by hand if that is intended`);
+    }
+}
+
+export async function drainHost(nova: NovaClient, host: string, concurrency: number, s: MoveSettings): Promise<DrainResult> {
+    const servers = await nova.listServers({ host, allTenants: true });
+    const results = await runPool(servers, concurrency, async (server) => {
+        // A move left running by an interrupted run: let it finish, then look again.
+        const now = await settled(nova, server.id, s.timeoutSeconds * 1000);
+        if (serverHost(now) !== host) return undefined;
+        const move = await liveMigrateAndWait(nova, server.id, {
+            host: null,
+            blockMigration: s.blockMigration,
+            timeoutMs: s.timeoutSeconds * 1000,
+            onTimeout: s.onTimeout,
+        });
+        return { serverId: server.id, serverName: server.name, ...move };
+    });
+    return {
+        moves: results.filter((r) => r.result).map((r) => {
+            const { forceCompleted: _f, ...m } = r.result as DrainMove & { forceCompleted?: boolean };
+            return m;
+        }),
+        failures: results.filter((r) => r.error).map((r) => ({ serverId: r.item.id, serverName: r.item.name, error: r.error!.message })),
+    };
+}

@@ -1,0 +1,74 @@
+// A server's declared placement, and how to reach it: pure rules, then the moves against Nova.
+import { liveMigrateAndWait } from "../openstack/liveMigrate";
+import type { MoveResult } from "../openstack/migrationWait";
+import type { NovaClient } from "../openstack/nova";
+import { serverHost, taskState, type Server } from "../openstack/novaTypes";
+import { waitFor } from "../openstack/wait";
+
+export interface Placement {
+    /** Exactly this host. */
+    host?: string;
+    /** Any host but these. */
+    notOn?: string[];
+}
+
+export interface MoveSettings {
+    blockMigration: boolean | "auto";
+    timeoutSeconds: number;
+    onTimeout: "abort" | "force-complete";
+}
+
+/** Whether a server on `host` is where `p` wants it. */
+export function satisfies(p: Placement, host: string): boolean {
+    if (p.host !== undefined) return host === p.host;
+    return !(p.notOn ?? []).includes(host);
+}
+
+export function describePlacement(p: Placement): string {
+    if (p.host !== undefined) return p.host;
+    if (p.notOn?.length) return `any host but ${p.notOn.join(", ")}`;
+    return "any host";
+}
+
+/** Waits (bounded) until no task runs on the server: a move left running by an interrupted run finishes first. */
+export async function settled(nova: NovaClient, serverId: string, timeoutMs: number): Promise<Server> {
+    return waitFor(
+        `server ${serverId} to finish its current task`,
+        async () => {
+            const s = await nova.getServer(serverId);
+            if (!s) throw new Error(`server ${serverId} no longer exists`);
+            return s;
+        },
+        (s) => !taskState(s),
+        { timeoutMs, fail: (s) => (s.status === "ERROR" ? `it is in ERROR: ${s.fault?.message ?? "no fault recorded"}` : undefined) },
+    );
+}
+
+const SCHEDULER_ATTEMPTS = 3;
+
+/**
+ * Moves the server (live) until it satisfies `p`; returns the moves made (none if it already did).
+ * With "any host but …", the scheduler picks; if it picks another excluded host, we ask again (bounded).
+ */
+export async function ensurePlacement(nova: NovaClient, serverId: string, p: Placement, s: MoveSettings): Promise<{ host: string; moves: MoveResult[] }> {
+    const moves: MoveResult[] = [];
+    const timeoutMs = s.timeoutSeconds * 1000;
+    for (let attempt = 0; attempt < SCHEDULER_ATTEMPTS; attempt++) {
+        const server = await settled(nova, serverId, timeoutMs);
+        const host = serverHost(server) ?? "";
+        if (satisfies(p, host)) return { host, moves };
+        moves.push(
+            await liveMigrateAndWait(nova, serverId, {
+                host: p.host ?? null,
+                blockMigration: s.blockMigration,
+                timeoutMs,
+                onTimeout: s.onTimeout,
+            }),
+        );
+    }
+    const now = serverHost((await nova.getServer(serverId))!) ?? "an unknown host";
+    throw new Error(
+        `server ${serverId} is on ${now} after ${SCHEDULER_ATTEMPTS} moves, but should be on ${describePlacement(p)}: ` +
+            `the scheduler keeps choosing excluded hosts; name a host in its placement instead`,
+    );
+}

@@ -1,0 +1,76 @@
+// Evacuation: recovers servers from a failed compute host onto others (Nova rebuilds them from their
+// shared or volume-backed disks). Refuses while the host may still be running them; see lib/moves/evacuate.
+// Removing the resource (the host is back) unforces the host once Nova marked every evacuation completed.
+import * as pulumi from "@pulumi/pulumi";
+import { evacuateHost, recoverHost, type EvacuationPlan, type Evacuated } from "../lib/moves/evacuate";
+import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+
+export type EvacuationInputs = EvacuationPlan;
+
+export interface EvacuationOutputs extends EvacuationInputs {
+    /** Every server this resource recovered (kept across updates: needed to unforce the host later). */
+    evacuated: Evacuated[];
+    /** Observed: servers of this plan that Nova still places on the failed host. */
+    remainingOnHost: number;
+}
+
+async function remaining({ nova }: OpenStackClients, plan: EvacuationPlan): Promise<number> {
+    const onHost = await nova.listServers({ host: plan.host, allTenants: true });
+    return onHost.filter((s) => !plan.serverIds || plan.serverIds.includes(s.id)).length;
+}
+
+class EvacuationProvider implements pulumi.dynamic.ResourceProvider<EvacuationInputs, EvacuationOutputs> {
+    private clients?: OpenStackClients;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.clients = openstackClients(req.config);
+    }
+
+    private async apply(plan: EvacuationInputs, previous: Evacuated[]): Promise<EvacuationOutputs> {
+        const { nova } = mustHave(this.clients, "Evacuation");
+        const { evacuated, failures } = await evacuateHost(nova, plan);
+        const all = [...previous.filter((p) => !evacuated.some((e) => e.serverId === p.serverId)), ...evacuated];
+        if (failures.length > 0) {
+            throw new Error(
+                `evacuation of ${plan.host}: ${failures.length} server(s) not recovered (${evacuated.length} were):\n` +
+                    failures.map((f) => `  ${f.serverId}: ${f.error}`).join("\n"),
+            );
+        }
+        return { ...plan, evacuated: all, remainingOnHost: await remaining(mustHave(this.clients, "Evacuation"), plan) };
+    }
+
+    async create(inputs: EvacuationInputs): Promise<pulumi.dynamic.CreateResult<EvacuationOutputs>> {
+        return { id: inputs.host, outs: await this.apply(inputs, []) };
+    }
+
+    async update(_id: string, olds: EvacuationOutputs, news: EvacuationInputs): Promise<pulumi.dynamic.UpdateResult<EvacuationOutputs>> {
+        return { outs: await this.apply(news, olds.evacuated ?? []) };
+    }
+
+    async diff(_id: string, olds: EvacuationOutputs, news: EvacuationInputs): Promise<pulumi.dynamic.DiffResult> {
+        if (olds.host !== news.host) return { changes: true, replaces: ["host"], deleteBeforeReplace: true };
+        const keys = ["fenced", "serverIds", "target", "reboot", "concurrency", "timeoutSeconds"] as const;
+        const changed = keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+        return { changes: changed || olds.remainingOnHost > 0 };
+    }
+
+    async read(id: string, props?: EvacuationOutputs): Promise<pulumi.dynamic.ReadResult<EvacuationOutputs>> {
+        if (!props) return { id: "", props: undefined };
+        return { id, props: { ...props, remainingOnHost: await remaining(mustHave(this.clients, "Evacuation"), props) } };
+    }
+
+    async delete(_id: string, props: EvacuationOutputs): Promise<void> {
+        await recoverHost(mustHave(this.clients, "Evacuation").nova, props.host, props.evacuated ?? [], props.timeoutSeconds);
+    }
+}
+
+export const evacuationProvider = new EvacuationProvider();
+
+export class Evacuation extends pulumi.dynamic.Resource {
+    declare readonly evacuated: pulumi.Output<Evacuated[]>;
+    declare readonly remainingOnHost: pulumi.Output<number>;
+
+    constructor(name: string, args: { [K in keyof EvacuationInputs]: pulumi.Input<EvacuationInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(evacuationProvider, name, { ...args, evacuated: undefined, remainingOnHost: undefined }, opts, "livemig", "Evacuation");
+    }
+}

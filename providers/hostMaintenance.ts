@@ -1,0 +1,102 @@
+// HostMaintenance: "maintenance mode" for a compute host, as code. maintenance: true disables its
+// nova-compute service with a reason and live-migrates every server off it (a few at a time);
+// false (or removing the resource) enables it again.
+import * as pulumi from "@pulumi/pulumi";
+import { disableForMaintenance, drainHost, endMaintenance, type DrainMove } from "../lib/moves/drain";
+import type { MoveSettings } from "../lib/moves/placement";
+import { computeService } from "../lib/moves/service";
+import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+
+export interface HostMaintenanceInputs extends MoveSettings {
+    host: string;
+    maintenance: boolean;
+    reason: string;
+    concurrency: number;
+}
+
+export interface HostMaintenanceOutputs extends HostMaintenanceInputs {
+    /** What the last drain moved. */
+    moves: DrainMove[];
+    /** Observed: the service's status and how many servers are on the host. */
+    serviceStatus: string;
+    serversOnHost: number;
+}
+
+class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<HostMaintenanceInputs, HostMaintenanceOutputs> {
+    private clients?: OpenStackClients;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.clients = openstackClients(req.config);
+    }
+
+    private async observe(inputs: HostMaintenanceInputs) {
+        const { nova } = mustHave(this.clients, "HostMaintenance");
+        const svc = await computeService(nova, inputs.host);
+        const servers = await nova.listServers({ host: inputs.host, allTenants: true });
+        return { serviceStatus: svc.status, serversOnHost: servers.length };
+    }
+
+    private async apply(inputs: HostMaintenanceInputs, previous: DrainMove[]): Promise<HostMaintenanceOutputs> {
+        const { nova } = mustHave(this.clients, "HostMaintenance");
+        let moves = previous;
+        if (inputs.maintenance) {
+            await disableForMaintenance(nova, inputs.host, inputs.reason);
+            const drained = await drainHost(nova, inputs.host, inputs.concurrency, inputs);
+            moves = drained.moves;
+            if (drained.failures.length > 0) {
+                throw new Error(
+                    `${inputs.host} stays disabled but is not drained: ${drained.failures.length} server(s) could not be moved ` +
+                        `(${drained.moves.length} were):\n` +
+                        drained.failures.map((f) => `  ${f.serverName} (${f.serverId}): ${f.error}`).join("\n") +
+                        `\nEach of them is still running where Nova says; fix the cause and run pulumi up again.`,
+                );
+            }
+        } else {
+            await endMaintenance(nova, inputs.host, inputs.reason);
+        }
+        return { ...inputs, moves, ...(await this.observe(inputs)) };
+    }
+
+    async create(inputs: HostMaintenanceInputs): Promise<pulumi.dynamic.CreateResult<HostMaintenanceOutputs>> {
+        return { id: inputs.host, outs: await this.apply(inputs, []) };
+    }
+
+    async update(_id: string, olds: HostMaintenanceOutputs, news: HostMaintenanceInputs): Promise<pulumi.dynamic.UpdateResult<HostMaintenanceOutputs>> {
+        return { outs: await this.apply(news, olds.moves ?? []) };
+    }
+
+    async diff(_id: string, olds: HostMaintenanceOutputs, news: HostMaintenanceInputs): Promise<pulumi.dynamic.DiffResult> {
+        if (olds.host !== news.host) return { changes: true, replaces: ["host"] };
+        const keys = ["maintenance", "reason", "concurrency", "blockMigration", "timeoutSeconds", "onTimeout"] as const;
+        const changed = keys.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const drifted = news.maintenance ? olds.serviceStatus !== "disabled" || olds.serversOnHost > 0 : olds.serviceStatus !== "enabled";
+        return { changes: changed || drifted };
+    }
+
+    async read(id: string, props?: HostMaintenanceOutputs): Promise<pulumi.dynamic.ReadResult<HostMaintenanceOutputs>> {
+        if (!props) return { id: "", props: undefined };
+        const observed = { ...props, ...(await this.observe(props)) };
+        const inMaintenance = observed.serviceStatus === "disabled" && observed.serversOnHost === 0;
+        if (inMaintenance === props.maintenance || (!props.maintenance && observed.serviceStatus === "enabled")) return { id, props: observed };
+        // Drift: show what the host really is in, so the preview reads `maintenance: false => true`.
+        const { moves: _m, serviceStatus: _s, serversOnHost: _n, ...inputs } = observed;
+        return { id, props: observed, inputs: { ...inputs, maintenance: !props.maintenance } as HostMaintenanceOutputs };
+    }
+
+    async delete(_id: string, props: HostMaintenanceOutputs): Promise<void> {
+        // The host goes back into service when the stack stops managing its maintenance.
+        if (props.maintenance) await endMaintenance(mustHave(this.clients, "HostMaintenance").nova, props.host, props.reason);
+    }
+}
+
+export const hostMaintenanceProvider = new HostMaintenanceProvider();
+
+export class HostMaintenance extends pulumi.dynamic.Resource {
+    declare readonly moves: pulumi.Output<DrainMove[]>;
+    declare readonly serviceStatus: pulumi.Output<string>;
+    declare readonly serversOnHost: pulumi.Output<number>;
+
+    constructor(name: string, args: { [K in keyof HostMaintenanceInputs]: pulumi.Input<HostMaintenanceInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(hostMaintenanceProvider, name, { ...args, moves: undefined, serviceStatus: undefined, serversOnHost: undefined }, opts, "livemig", "HostMaintenance");
+    }
+}

@@ -1,0 +1,85 @@
+// Placement: where a server should run (a host, or any host but some), kept true by live migration.
+// read() reports where the server really is, so a server moved by hand shows up in
+// `pulumi preview --refresh` as a planned move back; create/update return only once Nova confirmed the move.
+import * as pulumi from "@pulumi/pulumi";
+import { describePlacement, ensurePlacement, satisfies, type MoveSettings, type Placement } from "../lib/moves/placement";
+import { serverHost } from "../lib/openstack/novaTypes";
+import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+
+export interface Move {
+    migrationId: number;
+    source: string;
+    destination: string;
+    durationMs: number;
+}
+
+export interface PlacementInputs extends Placement, MoveSettings {
+    serverId: string;
+    serverName: string;
+}
+
+export interface PlacementOutputs extends PlacementInputs {
+    /** Where the server is (after the last update or refresh). */
+    currentHost: string;
+    /** The last live migration this resource made, if any. */
+    lastMove?: Move;
+}
+
+class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInputs, PlacementOutputs> {
+    private clients?: OpenStackClients;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.clients = openstackClients(req.config);
+    }
+
+    private async apply(inputs: PlacementInputs, previous?: Move): Promise<PlacementOutputs> {
+        const { nova } = mustHave(this.clients, "Placement");
+        const { host, moves } = await ensurePlacement(nova, inputs.serverId, inputs, inputs);
+        const last = moves.filter((m) => m.migrationId > 0).pop();
+        const lastMove = last ? { migrationId: last.migrationId, source: last.source, destination: last.destination, durationMs: last.durationMs } : previous;
+        return { ...inputs, currentHost: host, ...(lastMove ? { lastMove } : {}) };
+    }
+
+    async create(inputs: PlacementInputs): Promise<pulumi.dynamic.CreateResult<PlacementOutputs>> {
+        return { id: inputs.serverId, outs: await this.apply(inputs) };
+    }
+
+    async update(_id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.UpdateResult<PlacementOutputs>> {
+        return { outs: await this.apply(news, olds.lastMove) };
+    }
+
+    async diff(_id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.DiffResult> {
+        if (olds.serverId !== news.serverId) return { changes: true, replaces: ["serverId"] };
+        const settingsChanged = JSON.stringify([olds.host, olds.notOn, olds.blockMigration, olds.timeoutSeconds, olds.onTimeout, olds.serverName]) !==
+            JSON.stringify([news.host, news.notOn, news.blockMigration, news.timeoutSeconds, news.onTimeout, news.serverName]);
+        return { changes: settingsChanged || !satisfies(news, olds.currentHost) };
+    }
+
+    async read(id: string, props?: PlacementOutputs): Promise<pulumi.dynamic.ReadResult<PlacementOutputs>> {
+        const { nova } = mustHave(this.clients, "Placement");
+        const server = await nova.getServer(id);
+        if (!server || !props) return { id: "", props: undefined };
+        const currentHost = serverHost(server) ?? "";
+        const observed = { ...props, currentHost };
+        if (satisfies(props, currentHost)) return { id, props: observed };
+        // Moved away from its placement (by hand, by an evacuation…): report the host it is on as the
+        // input, so the preview shows the move back, e.g. `host: "compute-3" => "compute-1"`.
+        const { currentHost: _c, lastMove: _l, ...inputs } = observed;
+        return { id, props: observed, inputs: { ...inputs, host: currentHost, notOn: undefined } as PlacementOutputs };
+    }
+}
+
+export const placementProvider = new PlacementProvider();
+
+export type PlacementArgs = { [K in keyof PlacementInputs]: pulumi.Input<PlacementInputs[K]> };
+
+export class ServerPlacement extends pulumi.dynamic.Resource {
+    declare readonly currentHost: pulumi.Output<string>;
+    declare readonly lastMove: pulumi.Output<Move | undefined>;
+
+    constructor(name: string, args: PlacementArgs, opts?: pulumi.CustomResourceOptions) {
+        super(placementProvider, name, { ...args, currentHost: undefined, lastMove: undefined }, opts, "livemig", "Placement");
+    }
+}
+
+export { describePlacement };
