@@ -70,8 +70,8 @@ class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<ServerIn
 
     async diff(_id: string, olds: ServerInstanceOutputs, news: ServerInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
         const replaces = (["name", "flavor", "image", "bootVolumeId"] as const).filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
-        // createOn only matters at creation; a different host later is a move, not a new server.
-        const changes = replaces.length > 0 || olds.timeoutSeconds !== news.timeoutSeconds || olds.createOn !== news.createOn;
+        // createOn only matters at creation: a new placement is the Placement resource's move, not a change here.
+        const changes = replaces.length > 0 || olds.timeoutSeconds !== news.timeoutSeconds;
         return { changes, replaces };
     }
 

@@ -71,3 +71,44 @@ export async function labTestStack(name: string): Promise<{ stack: Stack; remove
         },
     };
 }
+
+/** A throw-away stack of the main project with the given config (no hosts file), for cloud-side tests. */
+export async function configuredTestStack(name: string, config: Record<string, unknown>): Promise<{ stack: Stack; remove(): Promise<void> }> {
+    const stackName = `test-${name}-${process.pid}`;
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName, workDir: repoRoot },
+        { envVars: pulumiEnv("lab-tests"), pulumiCommand: await pulumiCommand() },
+    );
+    await setStackConfig(stack, config);
+    return {
+        stack,
+        async remove() {
+            await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
+            rmSync(path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+        },
+    };
+}
+
+/** Sets every `livemig:<key>` from a plain object (objects as JSON, like `pulumi config set --path`). */
+export async function setStackConfig(stack: Stack, config: Record<string, unknown>): Promise<void> {
+    await stack.setAllConfig(
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: typeof v === "string" ? v : JSON.stringify(v) }])),
+    );
+}
+
+/** `lab/lab openstack <args>` */
+export async function labOpenStack(...args: string[]): Promise<string> {
+    const { stdout } = await run(LAB, ["openstack", ...args], { maxBuffer: 16 << 20 });
+    return stdout;
+}
+
+/** The real openstackclient against the lab cloud; parsed JSON output. */
+export async function openstackCli<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+    return JSON.parse(await openstackRun(...args, "-f", "json")) as T;
+}
+
+/** The real openstackclient against the lab cloud, for commands without output; returns stdout. */
+export async function openstackRun(...args: string[]): Promise<string> {
+    const { stdout } = await run("openstack", ["--os-cloud", "livemig-lab", ...args], { maxBuffer: 16 << 20 });
+    return stdout;
+}

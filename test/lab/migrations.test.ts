@@ -1,0 +1,177 @@
+// The walkthrough's migrations and evacuation, declared in the stack and carried out by `pulumi up`
+// against the lab's real Nova (nova-compute with the fake live-migration driver on compute-1..3).
+import type { Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus, type Server } from "../../lib/openstack";
+import { computeService } from "../../lib/moves/service";
+import { configuredTestStack, labOpenStack, openstackCli, openstackRun, setStackConfig } from "../support/lab";
+
+const VM = "vm-live-migration";
+const VOL_VM = "vm-boot-from-vol";
+
+function config(over: { placement?: Record<string, unknown>; servers?: unknown[]; maintenance?: unknown[]; evacuations?: unknown[] } = {}) {
+    const placement = over.placement ?? { host: "compute-1" };
+    return {
+        openstack: { cloud: "livemig-lab" },
+        computes: ["compute-1", "compute-2", "compute-3"],
+        moves: { timeoutSeconds: 120 },
+        servers: over.servers ?? [
+            { name: VM, flavor: "m1.tiny", image: "cirros-like-raw", placement },
+            { name: VOL_VM, flavor: "m1.tiny", bootVolume: { size: 1 }, placement },
+        ],
+        maintenance: over.maintenance ?? [],
+        evacuations: over.evacuations ?? [],
+    };
+}
+
+describe("live migration, maintenance and evacuation through pulumi up", () => {
+    let stack: Stack;
+    let remove: () => Promise<void>;
+    const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
+    const extra: string[] = [];
+
+    async function where(name: string): Promise<{ host: string; status: string }> {
+        const s = await openstackCli<Record<string, string>>("server", "show", name);
+        return { host: s["OS-EXT-SRV-ATTR:host"]!, status: s.status! };
+    }
+    async function serversOn(host: string): Promise<Server[]> {
+        return nova.listServers({ host, allTenants: true });
+    }
+
+    beforeAll(async () => {
+        await labOpenStack("up");
+        ({ stack, remove } = await configuredTestStack("moves", config()));
+    });
+
+    afterAll(async () => {
+        await stack?.destroy().catch(() => undefined);
+        await remove?.();
+        for (const id of extra) await nova.deleteServer(id).catch(() => undefined);
+        // Leave every compute up, enabled and not forced down for whoever comes next.
+        for (const host of ["compute-1", "compute-2", "compute-3"]) {
+            await labOpenStack("start", `nova-compute@${host}`).catch(() => undefined);
+            const svc = await computeService(nova, host);
+            await nova.updateComputeService(String(svc.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
+        }
+    });
+
+    it("boots the walkthrough's two VMs (one from a bootable volume) on compute-1", async () => {
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        expect(await where(VM)).toEqual({ host: "compute-1", status: "ACTIVE" });
+        expect(await where(VOL_VM)).toEqual({ host: "compute-1", status: "ACTIVE" });
+        const volumes = await openstackCli<{ Name: string; Status: string; Bootable?: string }[]>("volume", "list", "--long");
+        expect(volumes.find((v) => v.Name === `${VOL_VM}-boot`)).toMatchObject({ Status: "in-use" });
+    });
+
+    it("shows the planned moves in the preview, and live-migrates both to compute-2 on up", async () => {
+        await setStackConfig(stack, config({ placement: { host: "compute-2" } }));
+        const preview = await stack.preview({ diff: true });
+        expect(preview.changeSummary.update).toBe(2);
+        expect(preview.stdout).toMatch(/host\s*: "compute-1" => "compute-2"/);
+        const up = await stack.up();
+        expect(up.summary.resourceChanges?.update).toBe(2);
+        expect(await where(VM)).toEqual({ host: "compute-2", status: "ACTIVE" });
+        expect(await where(VOL_VM)).toEqual({ host: "compute-2", status: "ACTIVE" });
+        expect(up.outputs.serverHosts?.value).toEqual({ [VM]: "compute-2", [VOL_VM]: "compute-2" });
+        await stack.preview({ expectNoChanges: true, refresh: true });
+    });
+
+    it("sees a live migration made by hand as drift, and puts the VM back", async () => {
+        const id = (await openstackCli<{ id: string }>("server", "show", VM)).id;
+        await openstackRun("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration", "--host", "compute-3", "--wait", VM);
+        await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
+        expect((await where(VM)).host).toBe("compute-3");
+
+        const preview = await stack.preview({ refresh: true, diff: true });
+        expect(preview.changeSummary.update).toBe(1);
+        expect(preview.stdout).toMatch(/host\s*: "compute-3" => "compute-2"/);
+        await stack.up({ refresh: true });
+        expect(await where(VM)).toEqual({ host: "compute-2", status: "ACTIVE" });
+    });
+
+    it("moves to the scheduler's choice for 'anywhere but compute-2'", async () => {
+        await setStackConfig(stack, config({ placement: { notOn: ["compute-2"] } }));
+        await stack.up();
+        for (const name of [VM, VOL_VM]) {
+            const w = await where(name);
+            expect(["compute-1", "compute-3"]).toContain(w.host);
+            expect(w.status).toBe("ACTIVE");
+        }
+    });
+
+    it("fails clearly when the target host is down, and the VM keeps running on its source", async () => {
+        const before = await where(VM);
+        const target = before.host === "compute-1" ? "compute-3" : "compute-1";
+        const svc = await computeService(nova, target);
+        await nova.updateComputeService(String(svc.id), { forcedDown: true });
+        try {
+            await setStackConfig(stack, config({ placement: { host: target } }));
+            const err = await stack.up().then(() => undefined, (e: Error) => e);
+            expect(String(err)).toMatch(new RegExp(`${target}.*down|No valid host`));
+            expect(String(err)).toContain(`the server is ACTIVE on ${before.host}`);
+            expect(await where(VM)).toEqual(before);
+        } finally {
+            await nova.updateComputeService(String(svc.id), { forcedDown: false });
+        }
+        // Back to a placement that holds, for what follows.
+        await setStackConfig(stack, config({ placement: { host: before.host } }));
+        await stack.up();
+    });
+
+    it("refuses to evacuate a host whose compute service is up", async () => {
+        const { host } = await where(VM);
+        await setStackConfig(stack, config({ placement: { notOn: [host] }, evacuations: [{ host }] }));
+        const err = await stack.up().then(() => undefined, (e: Error) => e);
+        expect(String(err)).toContain(`refusing to evacuate ${host}: nova-compute on ${host} is up`);
+        expect(await where(VM)).toEqual({ host, status: "ACTIVE" });
+        expect(await where(VOL_VM)).toEqual({ host, status: "ACTIVE" });
+    });
+
+    it("evacuates both VMs from a failed, fenced host, then unforces it once it is back", async () => {
+        const { host } = await where(VM);
+        await labOpenStack("stop", `nova-compute@${host}`);
+        await setStackConfig(stack, config({ placement: { notOn: [host] }, evacuations: [{ host, fenced: true }] }));
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        for (const name of [VM, VOL_VM]) {
+            const w = await where(name);
+            expect(w.host).not.toBe(host);
+            expect(w.status).toBe("ACTIVE");
+        }
+        expect((await computeService(nova, host)).forced_down).toBe(true);
+
+        // The host is repaired: its nova-compute starts, cleans up, and marks the evacuations completed.
+        await labOpenStack("start", `nova-compute@${host}`);
+        await setStackConfig(stack, config({ placement: { notOn: [host] } }));
+        await stack.up();
+        expect((await computeService(nova, host)).forced_down).toBe(false);
+        await stack.preview({ expectNoChanges: true, refresh: true });
+    });
+
+    it("drains a host of 10 servers, 3 at a time, then puts it back into service", async () => {
+        for (let i = 0; i < 10; i++) {
+            const { id } = await nova.createServer({ name: `drain-${i}`, flavorRef: "1", imageRef: (await imageId()), host: "compute-3", networks: "none" });
+            extra.push(id);
+        }
+        for (const id of extra) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
+        expect((await serversOn("compute-3")).length).toBeGreaterThanOrEqual(10);
+
+        await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", concurrency: 3, reason: "livemig test: new RAM" }] }));
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        expect(await serversOn("compute-3")).toEqual([]);
+        const svc = await computeService(nova, "compute-3");
+        expect(svc).toMatchObject({ status: "disabled", disabled_reason: "livemig test: new RAM" });
+        for (const id of extra) expect(serverHost((await nova.getServer(id))!)).not.toBe("compute-3");
+
+        await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", maintenance: false, reason: "livemig test: new RAM" }] }));
+        await stack.up();
+        expect((await computeService(nova, "compute-3")).status).toBe("enabled");
+    });
+
+    async function imageId(): Promise<string> {
+        const { GlanceClient } = await import("../../lib/openstack");
+        return (await new GlanceClient(nova.session).findImage("cirros-like-raw"))!.id;
+    }
+});
