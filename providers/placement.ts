@@ -64,8 +64,9 @@ class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInpu
         if (satisfies(props, currentHost)) return { id, props: observed };
         // Moved away from its placement (by hand, by an evacuation…): report the host it is on as the
         // input, so the preview shows the move back, e.g. `host: "compute-3" => "compute-1"`.
-        const { currentHost: _c, lastMove: _l, ...inputs } = observed;
-        return { id, props: observed, inputs: { ...inputs, host: currentHost, notOn: undefined } as PlacementOutputs };
+        // (No undefined values: the engine's struct encoding rejects them.)
+        const { currentHost: _c, lastMove: _l, notOn: _n, ...inputs } = observed;
+        return { id, props: observed, inputs: { ...inputs, host: currentHost } as PlacementOutputs };
     }
 }
 
