@@ -4,7 +4,10 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus, type Server } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
-import { configuredTestStack, labOpenStack, openstackCli, openstackRun, setStackConfig } from "../support/lab";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { pulumiEnv, repoRoot, toolchainBin } from "../support/env";
+import { configuredTestStack, labOpenStack, openstackCli, openstackRun, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration";
 const VOL_VM = "vm-boot-from-vol";
@@ -168,6 +171,42 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", maintenance: false, reason: "livemig test: new RAM" }] }));
         await stack.up();
         expect((await computeService(nova, "compute-3")).status).toBe("enabled");
+    });
+
+    it("finishes a drain that a killed pulumi up left half done, moving no server twice", async () => {
+        const since = new Date(Date.now() - 1000).toISOString();
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) ids.push((await nova.createServer({ name: `killed-${i}`, flavorRef: "1", imageRef: await imageId(), host: "compute-3", networks: "none" })).id);
+        extra.push(...ids);
+        for (const id of ids) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
+        await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", concurrency: 2 }] }));
+
+        // A real `pulumi up`, killed (SIGKILL, with its provider processes) once the first moves completed.
+        const completed = async () =>
+            (await nova.listMigrations({ migrationType: "live-migration", changesSince: since })).filter((m) => ids.includes(m.instance_uuid) && m.status === "completed");
+        const cli = spawn(path.join(toolchainBin(), "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack.name], {
+            cwd: repoRoot,
+            env: { ...process.env, ...pulumiEnv("lab-tests") },
+            detached: true,
+            stdio: "ignore",
+        });
+        await waitFor("the first moves of the drain", async () => (await completed()).length >= 1, 180_000, 500);
+        process.kill(-cli.pid!, "SIGKILL");
+        const movedBeforeKill = (await completed()).length;
+        expect(movedBeforeKill).toBeLessThan(ids.length);
+
+        // What an operator does after a killed run on a file backend: drop its lock, then run up again.
+        await stack.cancel();
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        expect(await serversOn("compute-3")).toEqual([]);
+        const records = (await completed()).map((m) => m.instance_uuid);
+        for (const id of ids) {
+            expect(records.filter((r) => r === id).length).toBe(1); // moved exactly once
+            expect((await nova.getServer(id))?.status).toBe("ACTIVE"); // and not lost
+        }
+        await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", maintenance: false }] }));
+        await stack.up();
     });
 
     async function imageId(): Promise<string> {
