@@ -84,32 +84,38 @@ if (cluster && gluster && config.instanceStore) {
 let settleMovesAfter!: (r: pulumi.Resource[]) => void;
 const movesAfter = new Promise<pulumi.Resource[]>((resolve) => (settleMovesAfter = resolve));
 const hostWork: pulumi.Resource[] = [];
+const maintenanceReports: Record<string, pulumi.Output<unknown>> = {};
+const evacuationReports: Record<string, pulumi.Output<unknown>> = {};
 const servers = config.servers.map((s) => new Server(s.name, { ...s, moves: config.moves, movesAfter }));
 const serverIds = new Map(config.servers.map((s, i) => [s.name, servers[i]!.instance.id]));
 const instances = servers.map((s) => s.instance);
 for (const m of config.maintenance) {
-    hostWork.push(new HostMaintenance(`maintenance-${m.host}`, { ...m, ...config.moves }, { dependsOn: instances }));
+    const r = new HostMaintenance(`maintenance-${m.host}`, { ...m, ...config.moves }, { dependsOn: instances });
+    maintenanceReports[m.host] = pulumi.output({ moves: r.moves, serversOnHost: r.serversOnHost, apiRequests: r.apiRequests });
+    hostWork.push(r);
 }
 for (const e of config.evacuations) {
-    hostWork.push(
-        new Evacuation(
-            `evacuation-${e.host}`,
-            {
-                host: e.host,
-                fenced: e.fenced,
-                serverIds: e.servers && pulumi.all(e.servers.map((n) => serverIds.get(n)!)),
-                target: e.target,
-                reboot: e.reboot,
-                concurrency: e.concurrency,
-                timeoutSeconds: config.moves.timeoutSeconds,
-            },
-            { dependsOn: instances },
-        ),
+    const r = new Evacuation(
+        `evacuation-${e.host}`,
+        {
+            host: e.host,
+            fenced: e.fenced,
+            serverIds: e.servers && pulumi.all(e.servers.map((n) => serverIds.get(n)!)),
+            target: e.target,
+            reboot: e.reboot,
+            concurrency: e.concurrency,
+            timeoutSeconds: config.moves.timeoutSeconds,
+        },
+        { dependsOn: instances },
     );
+    evacuationReports[e.host] = pulumi.output({ evacuated: r.evacuated, apiRequests: r.apiRequests });
+    hostWork.push(r);
 }
 
 settleMovesAfter(hostWork);
 
+export const maintenance = maintenanceReports;
+export const evacuations = evacuationReports;
 export const serverHosts = Object.fromEntries(config.servers.map((s, i) => [s.name, servers[i]!.host]));
 export const hosts = config.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
 export const libvirtTransport = config.libvirt.transport;

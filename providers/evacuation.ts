@@ -12,6 +12,8 @@ export interface EvacuationOutputs extends EvacuationInputs {
     evacuated: Evacuated[];
     /** Observed: servers of this plan that Nova still places on the failed host. */
     remainingOnHost: number;
+    /** OpenStack API requests the last update made. */
+    apiRequests: number;
 }
 
 async function remaining({ nova }: OpenStackClients, plan: EvacuationPlan): Promise<number> {
@@ -27,7 +29,8 @@ class EvacuationProvider implements pulumi.dynamic.ResourceProvider<EvacuationIn
     }
 
     private async apply(plan: EvacuationInputs, previous: Evacuated[]): Promise<EvacuationOutputs> {
-        const { nova } = mustHave(this.clients, "Evacuation");
+        const { nova, session } = mustHave(this.clients, "Evacuation");
+        const requestsBefore = session.stats.requests;
         const { evacuated, failures } = await evacuateHost(nova, plan);
         const all = [...previous.filter((p) => !evacuated.some((e) => e.serverId === p.serverId)), ...evacuated];
         if (failures.length > 0) {
@@ -36,7 +39,8 @@ class EvacuationProvider implements pulumi.dynamic.ResourceProvider<EvacuationIn
                     failures.map((f) => `  ${f.serverId}: ${f.error}`).join("\n"),
             );
         }
-        return { ...plan, evacuated: all, remainingOnHost: await remaining(mustHave(this.clients, "Evacuation"), plan) };
+        const remainingOnHost = await remaining(mustHave(this.clients, "Evacuation"), plan);
+        return { ...plan, evacuated: all, remainingOnHost, apiRequests: session.stats.requests - requestsBefore };
     }
 
     async create(inputs: EvacuationInputs): Promise<pulumi.dynamic.CreateResult<EvacuationOutputs>> {
@@ -69,8 +73,9 @@ export const evacuationProvider = new EvacuationProvider();
 export class Evacuation extends pulumi.dynamic.Resource {
     declare readonly evacuated: pulumi.Output<Evacuated[]>;
     declare readonly remainingOnHost: pulumi.Output<number>;
+    declare readonly apiRequests: pulumi.Output<number>;
 
     constructor(name: string, args: { [K in keyof EvacuationInputs]: pulumi.Input<EvacuationInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(evacuationProvider, name, { ...args, evacuated: undefined, remainingOnHost: undefined }, opts, "livemig", "Evacuation");
+        super(evacuationProvider, name, { ...args, evacuated: undefined, remainingOnHost: undefined, apiRequests: undefined }, opts, "livemig", "Evacuation");
     }
 }

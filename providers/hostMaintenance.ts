@@ -17,6 +17,8 @@ export interface HostMaintenanceInputs extends MoveSettings {
 export interface HostMaintenanceOutputs extends HostMaintenanceInputs {
     /** What the last drain moved. */
     moves: DrainMove[];
+    /** OpenStack API requests the last update made (benchmarks compare this with other tools). */
+    apiRequests: number;
     /** Observed: the service's status and how many servers are on the host. */
     serviceStatus: string;
     serversOnHost: number;
@@ -37,7 +39,8 @@ class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<HostMai
     }
 
     private async apply(inputs: HostMaintenanceInputs, previous: DrainMove[]): Promise<HostMaintenanceOutputs> {
-        const { nova } = mustHave(this.clients, "HostMaintenance");
+        const { nova, session } = mustHave(this.clients, "HostMaintenance");
+        const requestsBefore = session.stats.requests;
         let moves = previous;
         if (inputs.maintenance) {
             await disableForMaintenance(nova, inputs.host, inputs.reason);
@@ -54,7 +57,8 @@ class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<HostMai
         } else {
             await endMaintenance(nova, inputs.host, inputs.reason);
         }
-        return { ...inputs, moves, ...(await this.observe(inputs)) };
+        const observed = await this.observe(inputs);
+        return { ...inputs, moves, ...observed, apiRequests: session.stats.requests - requestsBefore };
     }
 
     async create(inputs: HostMaintenanceInputs): Promise<pulumi.dynamic.CreateResult<HostMaintenanceOutputs>> {
@@ -79,7 +83,7 @@ class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<HostMai
         const inMaintenance = observed.serviceStatus === "disabled" && observed.serversOnHost === 0;
         if (inMaintenance === props.maintenance || (!props.maintenance && observed.serviceStatus === "enabled")) return { id, props: observed };
         // Drift: show what the host really is in, so the preview reads `maintenance: false => true`.
-        const { moves: _m, serviceStatus: _s, serversOnHost: _n, ...inputs } = observed;
+        const { moves: _m, serviceStatus: _s, serversOnHost: _n, apiRequests: _a, ...inputs } = observed;
         return { id, props: observed, inputs: { ...inputs, maintenance: !props.maintenance } as HostMaintenanceOutputs };
     }
 
@@ -95,8 +99,9 @@ export class HostMaintenance extends pulumi.dynamic.Resource {
     declare readonly moves: pulumi.Output<DrainMove[]>;
     declare readonly serviceStatus: pulumi.Output<string>;
     declare readonly serversOnHost: pulumi.Output<number>;
+    declare readonly apiRequests: pulumi.Output<number>;
 
     constructor(name: string, args: { [K in keyof HostMaintenanceInputs]: pulumi.Input<HostMaintenanceInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(hostMaintenanceProvider, name, { ...args, moves: undefined, serviceStatus: undefined, serversOnHost: undefined }, opts, "livemig", "HostMaintenance");
+        super(hostMaintenanceProvider, name, { ...args, moves: undefined, serviceStatus: undefined, serversOnHost: undefined, apiRequests: undefined }, opts, "livemig", "HostMaintenance");
     }
 }

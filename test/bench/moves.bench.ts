@@ -1,0 +1,154 @@
+// Issue 4's figures, each side by side with the tool an operator would otherwise use, in the same run:
+//  - drain of a host with 20 servers: HostMaintenance via `pulumi up` vs `nova host-evacuate-live` + polling;
+//  - evacuation of 10 servers: Evacuation via `pulumi up` vs `nova host-evacuate` + polling.
+import { NovaClient, OpenStackSession, loadCloud, serverHost, waitFor, waitForServerStatus, type Server } from "../../lib/openstack";
+import { computeService } from "../../lib/moves/service";
+import { configuredTestStack, labOpenStack } from "../support/lab";
+import { ratio, record, secs, sh, timed } from "./support";
+
+const CLOUD = "livemig-lab";
+
+function clients() {
+    const session = new OpenStackSession(loadCloud({ cloud: CLOUD }));
+    return { session, nova: new NovaClient(session) };
+}
+
+async function boot(nova: NovaClient, prefix: string, n: number, host: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+        ids.push((await nova.createServer({ name: `${prefix}-${i}`, flavorRef: "1", imageRef: await imageId(nova), host, networks: "none" })).id);
+    }
+    for (const id of ids) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 300_000 });
+    return ids;
+}
+
+let image: string | undefined;
+async function imageId(nova: NovaClient): Promise<string> {
+    if (!image) {
+        const { GlanceClient } = await import("../../lib/openstack");
+        image = (await new GlanceClient(nova.session).findImage("cirros-like-raw"))!.id;
+    }
+    return image;
+}
+
+/** Moves servers onto `host` again between the two sides of a benchmark (not timed). */
+async function putBack(nova: NovaClient, ids: string[], host: string): Promise<void> {
+    const { liveMigrateAndWait } = await import("../../lib/openstack");
+    await Promise.all(ids.map((id) => liveMigrateAndWait(nova, id, { host, timeoutMs: 600_000, onTimeout: "abort" })));
+}
+
+/** Polls (like an operator's script would) until every server is ACTIVE, idle, and off `host`. */
+async function pollUntilOff(nova: NovaClient, ids: string[], host: string): Promise<void> {
+    await waitFor(
+        `${ids.length} servers to be ACTIVE off ${host}`,
+        () => Promise.all(ids.map((id) => nova.getServer(id))),
+        (ss) => ss.every((s?: Server) => s && s.status === "ACTIVE" && !s["OS-EXT-STS:task_state"] && serverHost(s) !== host),
+        { timeoutMs: 1_800_000, intervalMs: 1000, maxIntervalMs: 2000 },
+    );
+}
+
+/** novaclient has no --os-cloud: hand it the lab cloud as OS_* variables (in its environment only). */
+function novaEnv(): Record<string, string> {
+    const { auth } = loadCloud({ cloud: CLOUD });
+    const env: Record<string, string | undefined> = {
+        OS_AUTH_URL: auth.authUrl,
+        OS_USERNAME: auth.username,
+        OS_PASSWORD: auth.password,
+        OS_PROJECT_NAME: auth.projectName,
+        OS_USER_DOMAIN_NAME: auth.userDomainName ?? "Default",
+        OS_PROJECT_DOMAIN_NAME: auth.projectDomainName ?? "Default",
+    };
+    return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+async function novaCli(args: string[]): Promise<{ out: string; requests: number }> {
+    // --debug prints every request (to count them); on failure show only the ERROR lines, never the log.
+    const out = await sh("nova", ["--os-compute-api-version", "2.30", "--debug", ...args], novaEnv()).catch((e: Error) => {
+        throw new Error(`nova ${args.join(" ")} failed: ${e.message.split("\n").filter((l) => l.startsWith("ERROR")).join("; ")}`);
+    });
+    return { out, requests: (out.match(/^REQ: curl/gm) ?? []).length };
+}
+
+export async function benchDrain(): Promise<void> {
+    const B = "drain 20";
+    await labOpenStack("up");
+    const { nova, session } = clients();
+    const ids = await boot(nova, "bench-drain", 20, "compute-3");
+    const { stack, remove } = await configuredTestStack("bench-drain", {
+        openstack: { cloud: CLOUD },
+        computes: ["compute-1", "compute-2", "compute-3"],
+        moves: { timeoutSeconds: 600 },
+        maintenance: [{ host: "compute-3", concurrency: 4 }],
+    });
+    try {
+        const ours = await timed(() => stack.up());
+        await pollUntilOff(nova, ids, "compute-3");
+        const report = ours.result.outputs.maintenance?.value?.["compute-3"] as { apiRequests: number; moves: unknown[] };
+        record(B, "HostMaintenance (pulumi up, concurrency 4)", secs(ours.ms), `${report.moves.length} moves, ${report.apiRequests} API requests`);
+
+        // The peer on the same servers: back onto compute-3 (enabled again), then nova's own command.
+        await stack.destroy(); // re-enables compute-3
+        await putBack(nova, ids, "compute-3");
+        const before = session.stats.requests;
+        const peer = await timed(async () => {
+            const cli = await novaCli(["host-evacuate-live", "compute-3"]);
+            await pollUntilOff(nova, ids, "compute-3");
+            return cli;
+        });
+        const requests = peer.result.requests + (session.stats.requests - before);
+        record(B, "peer: nova host-evacuate-live + polling", secs(peer.ms), `${requests} API requests (${peer.result.requests} by novaclient)`);
+        record(B, "time ours / peer", ratio(ours.ms, peer.ms));
+        record(B, "API requests ours / peer", ratio(report.apiRequests, requests));
+    } finally {
+        await remove();
+        for (const id of ids) await nova.deleteServer(id).catch(() => undefined);
+    }
+}
+
+export async function benchEvacuation(): Promise<void> {
+    const B = "evacuate 10";
+    await labOpenStack("up");
+    const { nova, session } = clients();
+    const ids = await boot(nova, "bench-evac", 10, "compute-2");
+    const { stack, remove } = await configuredTestStack("bench-evac", {
+        openstack: { cloud: CLOUD },
+        computes: ["compute-1", "compute-2", "compute-3"],
+        moves: { timeoutSeconds: 600 },
+        evacuations: [{ host: "compute-2", fenced: true, reboot: false, concurrency: 10 }],
+    });
+    const recover = async () => {
+        await labOpenStack("start", "nova-compute@compute-2");
+        await stack.destroy(); // unforces compute-2 once every evacuation is completed
+    };
+    try {
+        await labOpenStack("stop", "nova-compute@compute-2");
+        const ours = await timed(() => stack.up());
+        await pollUntilOff(nova, ids, "compute-2");
+        const report = ours.result.outputs.evacuations?.value?.["compute-2"] as { apiRequests: number };
+        record(B, "Evacuation (pulumi up, fenced, from declared failed to all ACTIVE)", secs(ours.ms), `${report.apiRequests} API requests`);
+
+        await recover();
+        await putBack(nova, ids, "compute-2");
+        await labOpenStack("stop", "nova-compute@compute-2");
+        const before = session.stats.requests;
+        const peer = await timed(async () => {
+            const svc = await computeService(nova, "compute-2");
+            await nova.updateComputeService(String(svc.id), { forcedDown: true });
+            const cli = await novaCli(["host-evacuate", "compute-2"]);
+            await pollUntilOff(nova, ids, "compute-2");
+            return cli;
+        });
+        const requests = peer.result.requests + (session.stats.requests - before);
+        record(B, "peer: force-down + nova host-evacuate + polling", secs(peer.ms), `${requests} API requests`);
+        record(B, "time ours / peer", ratio(ours.ms, peer.ms));
+        record(B, "API requests ours / peer", ratio(report.apiRequests, requests));
+    } finally {
+        await labOpenStack("start", "nova-compute@compute-2").catch(() => undefined);
+        // The peer's evacuations must complete before compute-2 can be unforced.
+        await new Promise((r) => setTimeout(r, 10_000));
+        const svc = await computeService(nova, "compute-2");
+        await nova.updateComputeService(String(svc.id), { forcedDown: false }).catch(() => undefined);
+        await remove();
+        for (const id of ids) await nova.deleteServer(id).catch(() => undefined);
+    }
+}
