@@ -6,16 +6,10 @@ import type { NovaClient } from "../openstack/nova";
 import { serverHost } from "../openstack/novaTypes";
 import { settled, type MoveSettings } from "./placement";
 import { runPool } from "./pool";
+import type { ServerMove } from "./serverMove";
 import { computeService, describeService } from "./service";
 
-export interface DrainMove {
-    serverId: string;
-    serverName: string;
-    migrationId: number;
-    source: string;
-    destination: string;
-    durationMs: number;
-}
+export type DrainMove = ServerMove;
 
 export interface DrainResult {
     moves: DrainMove[];

@@ -5,6 +5,7 @@ import type { NovaClient } from "../openstack/nova";
 import { waitForServerStatus } from "../openstack/serverWait";
 import { waitForMigration } from "../openstack/migrationWait";
 import { runPool } from "./pool";
+import type { ServerMove } from "./serverMove";
 import { computeService, describeService } from "./service";
 
 export interface EvacuationPlan {
@@ -21,14 +22,7 @@ export interface EvacuationPlan {
     timeoutSeconds: number;
 }
 
-export interface Evacuated {
-    serverId: string;
-    serverName: string;
-    migrationId: number;
-    source: string;
-    destination: string;
-    durationMs: number;
-}
+export type Evacuated = ServerMove;
 
 /** Throws, naming the reason, unless it is safe to evacuate `host`; forces it down when fenced. */
 export async function assertEvacuable(nova: NovaClient, host: string, fenced: boolean): Promise<{ forcedDown: boolean }> {
