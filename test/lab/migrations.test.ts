@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus, type Server } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { pulumiEnv, repoRoot, toolchainBin } from "../support/env";
 import { configuredTestStack, labOpenStack, openstackCli, openstackRun, setStackConfig, waitFor } from "../support/lab";
@@ -191,7 +192,9 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
             stdio: "ignore",
         });
         await waitFor("the first moves of the drain", async () => (await completed()).length >= 1, 180_000, 500);
-        process.kill(-cli.pid!, "SIGKILL");
+        // The CLI starts its plugins (language host, dynamic providers) in process groups of their own:
+        // kill the whole tree by PID, as a crash of the machine running pulumi would.
+        for (const pid of [cli.pid!, ...descendants(cli.pid!)]) killQuietly(pid);
         const movedBeforeKill = (await completed()).length;
         expect(movedBeforeKill).toBeLessThan(ids.length);
 
@@ -208,6 +211,30 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", maintenance: false }] }));
         await stack.up();
     });
+
+    function descendants(pid: number): number[] {
+        const children = new Map<number, number[]>();
+        for (const d of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+            try {
+                const ppid = Number(readFileSync(`/proc/${d}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]);
+                children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+            } catch {
+                // the process ended meanwhile
+            }
+        }
+        const out: number[] = [];
+        const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)));
+        walk(pid);
+        return out;
+    }
+
+    function killQuietly(pid: number) {
+        try {
+            process.kill(pid, "SIGKILL");
+        } catch {
+            // already gone
+        }
+    }
 
     async function imageId(): Promise<string> {
         const { GlanceClient } = await import("../../lib/openstack");
