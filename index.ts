@@ -87,7 +87,7 @@ const hostWork: pulumi.Resource[] = [];
 const maintenanceReports: Record<string, pulumi.Output<unknown>> = {};
 const evacuationReports: Record<string, pulumi.Output<unknown>> = {};
 const servers = config.servers.map((s) => new Server(s.name, { ...s, moves: config.moves, movesAfter }));
-const serverIds = new Map(config.servers.map((s, i) => [s.name, servers[i]!.instance.id]));
+const idByName = new Map(config.servers.map((s, i) => [s.name, servers[i]!.instance.id]));
 const instances = servers.map((s) => s.instance);
 for (const m of config.maintenance) {
     const r = new HostMaintenance(`maintenance-${m.host}`, { ...m, ...config.moves }, { dependsOn: instances });
@@ -100,7 +100,7 @@ for (const e of config.evacuations) {
         {
             host: e.host,
             fenced: e.fenced,
-            serverIds: e.servers && pulumi.all(e.servers.map((n) => serverIds.get(n)!)),
+            serverIds: e.servers && pulumi.all(e.servers.map((n) => idByName.get(n)!)),
             target: e.target,
             reboot: e.reboot,
             concurrency: e.concurrency,
@@ -116,6 +116,7 @@ settleMovesAfter(hostWork);
 
 export const maintenance = maintenanceReports;
 export const evacuations = evacuationReports;
+export const serverIds = Object.fromEntries(config.servers.map((s, i) => [s.name, servers[i]!.instance.id]));
 export const serverHosts = Object.fromEntries(config.servers.map((s, i) => [s.name, servers[i]!.host]));
 export const hosts = config.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
 export const libvirtTransport = config.libvirt.transport;

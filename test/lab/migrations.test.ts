@@ -34,8 +34,11 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
     const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
     const extra: string[] = [];
 
+    const ids: Record<string, string> = {};
+    /** Where openstackclient says the server is (by id: other stacks may have servers of the same name). */
     async function where(name: string): Promise<{ host: string; status: string }> {
-        const s = await openstackCli<Record<string, string>>("server", "show", name);
+        if (!ids[name]) Object.assign(ids, (await stack.outputs()).serverIds?.value ?? {});
+        const s = await openstackCli<Record<string, string>>("server", "show", ids[name]!);
         return { host: s["OS-EXT-SRV-ATTR:host"]!, status: s.status! };
     }
     async function serversOn(host: string): Promise<Server[]> {
@@ -82,8 +85,8 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
     });
 
     it("sees a live migration made by hand as drift, and puts the VM back", async () => {
-        const id = (await openstackCli<{ id: string }>("server", "show", VM)).id;
-        await openstackRun("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration", "--host", "compute-3", "--wait", VM);
+        const id = ids[VM]!;
+        await openstackRun("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration", "--host", "compute-3", "--wait", id);
         await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
         expect((await where(VM)).host).toBe("compute-3");
 
