@@ -1,11 +1,13 @@
 // The livemig stack: reads and validates the config, then builds the components in dependency order:
 // compute hosts (libvirt + nova), the GlusterFS cluster, and the instance store on the computes.
 import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "node:fs";
 import { ComputeHost } from "./components/computeHost";
 import { GlusterCluster } from "./components/glusterCluster";
 import { InstanceStore } from "./components/instanceStore";
 import { Server } from "./components/server";
 import { loadStackConfig, type HostConfig } from "./lib/config";
+import { controllerSettingsText, parseIni } from "./lib/hostscripts/novaCompute";
 import type { SshTarget } from "./lib/ssh/exec";
 import { Evacuation } from "./providers/evacuation";
 import { HostMaintenance } from "./providers/hostMaintenance";
@@ -16,6 +18,14 @@ const config = loadStackConfig();
 const ssh = config.ssh ?? { user: "root", port: 22, knownHostsPath: undefined };
 if (config.hosts.length > 0 && !ssh.knownHostsPath) {
     pulumi.log.warn("ssh.knownHostsPath is not set: host keys are not checked, so a host could be impersonated");
+}
+
+function readSettings(file: string): string {
+    try {
+        return readFileSync(file, "utf8");
+    } catch (err) {
+        throw new pulumi.RunError(`novaCompute.controllerSettingsPath: cannot read ${file} (${(err as Error).message}); for the lab, run lab/lab up`);
+    }
 }
 
 const target = (h: HostConfig): SshTarget => ({
@@ -32,15 +42,23 @@ const ca =
         : undefined;
 const sasl = config.libvirt.sasl;
 
+// The control plane's settings for real computes: a file on this machine, read now, kept secret.
+const novaComputeCfg = config.novaCompute;
+const controllerSettings = novaComputeCfg && pulumi.secret(controllerSettingsText(parseIni(readSettings(novaComputeCfg.controllerSettingsPath))));
+
+const computeHosts: ComputeHost[] = [];
 for (const h of withRole("compute")) {
-    new ComputeHost(h.name, {
+    const runsNova = novaComputeCfg && (!novaComputeCfg.computes || novaComputeCfg.computes.includes(h.name));
+    const c = new ComputeHost(h.name, {
         host: target(h),
         transport: config.libvirt.transport,
         hostUuidSource: config.libvirt.hostUuidSource,
         ca: ca && { certPem: ca.certPem, keyPem: ca.keyPem },
         sasl: sasl && { username: sasl.username, password: pulumi.secret(sasl.password) },
         nova: config.nova,
+        novaCompute: runsNova ? { virtType: novaComputeCfg.virtType, cpuMode: novaComputeCfg.cpuMode, controllerSettings: controllerSettings! } : undefined,
     });
+    computeHosts.push(c);
 }
 
 const gluster = config.gluster;
@@ -61,11 +79,14 @@ const cluster =
         },
     });
 
+let instanceStore: InstanceStore | undefined;
+let instanceStoreComputes: string[] = [];
 if (cluster && gluster && config.instanceStore) {
     const wanted = config.instanceStore.computes;
     const mountOn = withRole("compute").filter((h) => !wanted || wanted.includes(h.name));
+    instanceStoreComputes = mountOn.map((h) => h.name);
     const first = config.instanceStore.server && config.hosts.find((h) => h.name === config.instanceStore?.server)?.address;
-    new InstanceStore(
+    instanceStore = new InstanceStore(
         "instance-store",
         {
             computes: mountOn.map(target),
@@ -86,11 +107,24 @@ const movesAfter = new Promise<pulumi.Resource[]>((resolve) => (settleMovesAfter
 const hostWork: pulumi.Resource[] = [];
 const maintenanceReports: Record<string, pulumi.Output<unknown>> = {};
 const evacuationReports: Record<string, pulumi.Output<unknown>> = {};
-const servers = config.servers.map((s) => new Server(s.name, { ...s, moves: config.moves, movesAfter }));
+// Pre-flight of planned moves needs SSH to the computes this stack configures.
+const { preflight: wantPreflight, ...moves } = config.moves;
+const preflight =
+    config.ssh && wantPreflight
+        ? {
+              hosts: Object.fromEntries(withRole("compute").map((h) => [h.name, target(h)])),
+              transport: config.libvirt.transport === "tls" ? ("tls" as const) : ("tcp" as const),
+              instancesPath: config.nova.instancesPath,
+              sharedStore: instanceStore ? instanceStoreComputes : [],
+          }
+        : undefined;
+// Servers wait for the hosts they may run on: nova-compute configured and the instance store mounted.
+const createAfter = novaComputeCfg ? [...computeHosts, ...(instanceStore ? [instanceStore] : [])] : undefined;
+const servers = config.servers.map((s) => new Server(s.name, { ...s, moves, movesAfter, preflight, createAfter }));
 const idByName = new Map(config.servers.map((s, i) => [s.name, servers[i]!.instance.id]));
 const instances = servers.map((s) => s.instance);
 for (const m of config.maintenance) {
-    const r = new HostMaintenance(`maintenance-${m.host}`, { ...m, ...config.moves }, { dependsOn: instances });
+    const r = new HostMaintenance(`maintenance-${m.host}`, { ...m, ...moves }, { dependsOn: instances });
     maintenanceReports[m.host] = pulumi.output({ moves: r.moves, serversOnHost: r.serversOnHost, apiRequests: r.apiRequests });
     hostWork.push(r);
 }
@@ -104,7 +138,7 @@ for (const e of config.evacuations) {
             target: e.target,
             reboot: e.reboot,
             concurrency: e.concurrency,
-            timeoutSeconds: config.moves.timeoutSeconds,
+            timeoutSeconds: moves.timeoutSeconds,
         },
         { dependsOn: instances },
     );

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { libvirtListen, type Transport } from "../lib/hostscripts/libvirt";
 import { novaMigrationConfig, type NovaMigrationSpec } from "../lib/hostscripts/nova";
+import { novaCompute, type NovaComputeSpec } from "../lib/hostscripts/novaCompute";
 import { secretsStdin } from "../lib/hostscripts/prelude";
 import { pemSha256 } from "../lib/hostscripts/step";
 import type { SshTarget } from "../lib/ssh/exec";
@@ -23,6 +24,13 @@ export interface ComputeHostArgs {
     sasl?: { username: string; password: pulumi.Input<string> };
     /** nova.conf settings; the scheme, inbound address and native TLS follow from the transport and host. */
     nova: Omit<NovaMigrationSpec, "scheme" | "inboundAddress" | "nativeTls">;
+    /** Also run nova-compute with the libvirt driver here; default: only the migration settings. */
+    novaCompute?: {
+        virtType: NovaComputeSpec["virtType"];
+        cpuMode: NovaComputeSpec["cpuMode"];
+        /** The control plane's settings (secret), "section<TAB>key<TAB>value" lines. */
+        controllerSettings: pulumi.Input<string>;
+    };
 }
 
 export class ComputeHost extends pulumi.ComponentResource {
@@ -30,6 +38,7 @@ export class ComputeHost extends pulumi.ComponentResource {
     readonly certPem?: pulumi.Output<string>;
     readonly libvirt: RemoteScript;
     readonly novaConfig: RemoteScript;
+    readonly novaCompute?: RemoteScript;
 
     constructor(name: string, args: ComputeHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("livemig:index:ComputeHost", name, {}, opts);
@@ -85,6 +94,22 @@ export class ComputeHost extends pulumi.ComponentResource {
             nativeTls: transport === "tls",
         });
         this.novaConfig = new RemoteScript(`${name}-nova`, { host, step: "nova live-migration settings", ...nova }, { parent: this });
+        if (args.novaCompute) {
+            const step = novaCompute({
+                configPath: args.nova.configPath,
+                host: host.name,
+                address: host.address,
+                instancesPath: args.nova.instancesPath,
+                virtType: args.novaCompute.virtType,
+                cpuMode: args.novaCompute.cpuMode,
+            });
+            // After the migration settings (both edit nova.conf) and libvirtd (the driver connects to it).
+            this.novaCompute = new RemoteScript(
+                `${name}-nova-compute`,
+                { host, step: "nova-compute", ...step, stdin: pulumi.secret(pulumi.output(args.novaCompute.controllerSettings).apply((t) => secretsStdin([t]))) },
+                { parent: this, dependsOn: [this.novaConfig, this.libvirt] },
+            );
+        }
         this.registerOutputs({ certPem: this.certPem });
     }
 }

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MoveSettings, Placement } from "../lib/moves/placement";
 import { BootVolume } from "../providers/bootVolume";
-import { ServerPlacement } from "../providers/placement";
+import { ServerPlacement, type PreflightSettings } from "../providers/placement";
 import { ServerInstance } from "../providers/serverInstance";
 
 export interface ServerArgs {
@@ -13,11 +13,17 @@ export interface ServerArgs {
     image?: string;
     /** A new bootable volume to boot from (with `image` copied into it when set). */
     bootVolume?: { size: number; image?: string };
+    /** Availability zone; default the cloud's. Scheduler-chosen moves stay inside it. */
+    availabilityZone?: string;
     /** Where it must run; default: wherever the scheduler put it. */
     placement?: Placement;
     moves: MoveSettings;
+    /** Real computes reachable over SSH, for pre-flight checks of planned moves. */
+    preflight?: PreflightSettings;
     /** Resources whose work must be done before this server is moved (maintenance, evacuations). */
     movesAfter?: pulumi.Input<pulumi.Resource[]>;
+    /** Resources that must exist before the server is created (the computes it may run on). */
+    createAfter?: pulumi.Resource[];
 }
 
 export class Server extends pulumi.ComponentResource {
@@ -45,14 +51,15 @@ export class Server extends pulumi.ComponentResource {
                 image: args.image,
                 bootVolumeId: this.volume?.id,
                 createOn: args.placement?.host,
+                availabilityZone: args.availabilityZone,
                 timeoutSeconds,
             },
-            { parent: this },
+            { parent: this, dependsOn: args.createAfter },
         );
         if (args.placement) {
             this.placement = new ServerPlacement(
                 `${name}-placement`,
-                { serverId: this.instance.id, serverName: args.name, ...args.placement, ...args.moves },
+                { serverId: this.instance.id, serverName: args.name, ...args.placement, ...args.moves, preflight: args.preflight },
                 { parent: this, dependsOn: args.movesAfter },
             );
         }

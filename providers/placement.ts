@@ -4,7 +4,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describePlacement, ensurePlacement, satisfies, type MoveSettings, type Placement } from "../lib/moves/placement";
 import { serverHost } from "../lib/openstack/novaTypes";
+import { preflight } from "../lib/moves/preflight";
+import type { SshTarget } from "../lib/ssh/exec";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+import { optionalSshCredentials, type ProviderSshCredentials } from "./sshCredentials";
 
 export interface Move {
     migrationId: number;
@@ -13,9 +16,19 @@ export interface Move {
     durationMs: number;
 }
 
+/** Where the real computes are, for pre-flight checks over SSH; computes not listed are not checked. */
+export interface PreflightSettings {
+    hosts: Record<string, SshTarget>;
+    transport: "tls" | "tcp";
+    instancesPath: string;
+    /** Computes that mount the shared instance store. */
+    sharedStore: string[];
+}
+
 export interface PlacementInputs extends Placement, MoveSettings {
     serverId: string;
     serverName: string;
+    preflight?: PreflightSettings;
 }
 
 export interface PlacementOutputs extends PlacementInputs {
@@ -27,9 +40,48 @@ export interface PlacementOutputs extends PlacementInputs {
 
 class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInputs, PlacementOutputs> {
     private clients?: OpenStackClients;
+    private ssh?: ProviderSshCredentials;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.clients = openstackClients(req.config);
+        this.ssh = optionalSshCredentials(req.config);
+    }
+
+    /**
+     * Pre-flight, in preview and before every update: when a move is planned between computes the stack
+     * knows, check what Nova would only discover at migration time. A failure fails the preview, naming
+     * the hosts and the reason, and the move is never attempted.
+     */
+    async check(_olds: PlacementInputs, news: PlacementInputs): Promise<pulumi.dynamic.CheckResult<PlacementInputs>> {
+        const pf = news.preflight;
+        // An unknown server id (not created yet) means no move to check.
+        if (!pf || !this.ssh || !/^[0-9a-f-]{36}$/.test(news.serverId)) return { inputs: news };
+        const server = await mustHave(this.clients, "Placement").nova.getServer(news.serverId);
+        const source = server && serverHost(server);
+        if (!source || satisfies(news, source)) return { inputs: news };
+        const candidates = news.host !== undefined ? [news.host] : Object.keys(pf.hosts).filter((h) => h !== source && satisfies(news, h));
+        const from = pf.hosts[source];
+        const checked = candidates.filter((c) => pf.hosts[c] && from);
+        if (checked.length === 0) return { inputs: news };
+        const results = await Promise.all(
+            checked.map(async (dest) => ({
+                dest,
+                failures: await preflight(this.ssh!, {
+                    source: from!,
+                    destination: pf.hosts[dest]!,
+                    transport: pf.transport,
+                    instancesPath: pf.instancesPath,
+                    blockMigration: news.blockMigration,
+                    sharedStore: pf.sharedStore,
+                }),
+            })),
+        );
+        // A named host must pass; for the scheduler's choice, one passing candidate is enough.
+        if (results.some((r) => r.failures.length === 0) && news.host === undefined) return { inputs: news };
+        const failures = results.flatMap((r) =>
+            r.failures.map((reason) => ({ property: "host", reason: `pre-flight of ${news.serverName}'s move ${source} → ${r.dest}: ${reason}` })),
+        );
+        return failures.length > 0 ? { inputs: news, failures } : { inputs: news };
     }
 
     private async apply(inputs: PlacementInputs, previous?: Move): Promise<PlacementOutputs> {
@@ -50,8 +102,8 @@ class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInpu
 
     async diff(_id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.DiffResult> {
         if (olds.serverId !== news.serverId) return { changes: true, replaces: ["serverId"] };
-        const settingsChanged = JSON.stringify([olds.host, olds.notOn, olds.blockMigration, olds.timeoutSeconds, olds.onTimeout, olds.serverName]) !==
-            JSON.stringify([news.host, news.notOn, news.blockMigration, news.timeoutSeconds, news.onTimeout, news.serverName]);
+        const settingsChanged = JSON.stringify([olds.host, olds.notOn, olds.blockMigration, olds.timeoutSeconds, olds.onTimeout, olds.serverName, olds.preflight]) !==
+            JSON.stringify([news.host, news.notOn, news.blockMigration, news.timeoutSeconds, news.onTimeout, news.serverName, news.preflight]);
         return { changes: settingsChanged || !satisfies(news, olds.currentHost) };
     }
 

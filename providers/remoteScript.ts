@@ -6,6 +6,7 @@
 // provider reads them from the stack's `ssh` config (a Pulumi secret or a key file) in configure().
 import * as pulumi from "@pulumi/pulumi";
 import { runScript, type SshCredentials, type SshTarget } from "../lib/ssh/exec";
+import { sshCredentialsFrom } from "./sshCredentials";
 
 export interface RemoteScriptArgs {
     /** Where to run; connection credentials come from the stack config, never from here. */
@@ -52,31 +53,11 @@ export function parseDrift(stdout: string): string[] {
         .map((l) => l.slice("DRIFT ".length).trim());
 }
 
-/** Reads the stack's `ssh` config (key, known_hosts) when the engine configures the provider. */
-function credentialsFrom(config: pulumi.dynamic.Config): SshCredentials & { connectTimeoutMs: number } {
-    const fs = require("node:fs") as typeof import("node:fs");
-    const text = config.get("ssh");
-    if (!text) throw new Error("the stack config has no `ssh` section: set ssh.privateKeyPath or ssh.privateKey");
-    const ssh = JSON.parse(text) as {
-        privateKey?: string;
-        privateKeyPath?: string;
-        knownHostsPath?: string;
-        connectTimeoutSeconds?: number;
-    };
-    const privateKey = ssh.privateKey ?? (ssh.privateKeyPath ? fs.readFileSync(ssh.privateKeyPath, "utf8") : undefined);
-    if (!privateKey) throw new Error("ssh.privateKey or ssh.privateKeyPath must be set in the stack config");
-    return {
-        privateKey,
-        knownHosts: ssh.knownHostsPath ? fs.readFileSync(ssh.knownHostsPath, "utf8") : undefined,
-        connectTimeoutMs: (ssh.connectTimeoutSeconds ?? 60) * 1000,
-    };
-}
-
 class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<RemoteScriptInputs, RemoteScriptOutputs> {
     private creds?: SshCredentials & { connectTimeoutMs: number };
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.creds = credentialsFrom(req.config);
+        this.creds = sshCredentialsFrom(req.config);
     }
 
     private async run(host: SshTarget, step: string, script: string, stdin?: string) {

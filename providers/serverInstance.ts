@@ -15,12 +15,32 @@ export interface ServerInstanceInputs {
     bootVolumeId?: string;
     /** Host to create the server on; later moves are the Placement resource's. */
     createOn?: string;
+    /** Availability zone; the scheduler keeps the server inside it on later moves. */
+    availabilityZone?: string;
     timeoutSeconds: number;
 }
 
 export interface ServerInstanceOutputs extends ServerInstanceInputs {
     status: string;
     host: string;
+}
+
+/**
+ * A compute that has just registered is only known to the API once the scheduler mapped it to a cell
+ * (`discover_hosts`, every few seconds): until then a boot pinned to it is refused with "Compute host …
+ * could not be found". Retry that one refusal for a bounded while.
+ */
+async function createWhenMapped<T>(create: () => Promise<T>, host: string | undefined): Promise<T> {
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+        try {
+            return await create();
+        } catch (err) {
+            const unmapped = host !== undefined && /Compute host .* could not be found/.test((err as Error).message);
+            if (!unmapped || Date.now() > deadline) throw err;
+            await new Promise((r) => setTimeout(r, 5000));
+        }
+    }
 }
 
 class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<ServerInstanceInputs, ServerInstanceOutputs> {
@@ -40,7 +60,7 @@ class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<ServerIn
             if (!image) throw new Error(`server ${inputs.name}: image ${inputs.image} does not exist`);
             imageRef = image.id;
         }
-        const { id } = await nova.createServer({
+        const { id } = await createWhenMapped(() => nova.createServer({
             name: inputs.name,
             flavorRef: flavor.id,
             imageRef,
@@ -48,8 +68,9 @@ class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<ServerIn
                 ? [{ boot_index: 0, uuid: inputs.bootVolumeId, source_type: "volume", destination_type: "volume", delete_on_termination: false }]
                 : undefined,
             host: inputs.createOn,
+            availabilityZone: inputs.availabilityZone,
             networks: "none",
-        });
+        }), inputs.createOn);
         try {
             const server = await waitForServerStatus(nova, id, { status: "ACTIVE", failStates: ["ERROR"], timeoutMs: inputs.timeoutSeconds * 1000 });
             return { id, outs: { ...inputs, status: server.status, host: serverHost(server) ?? "" } };
@@ -69,7 +90,7 @@ class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<ServerIn
     }
 
     async diff(_id: string, olds: ServerInstanceOutputs, news: ServerInstanceInputs): Promise<pulumi.dynamic.DiffResult> {
-        const replaces = (["name", "flavor", "image", "bootVolumeId"] as const).filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
+        const replaces = (["name", "flavor", "image", "bootVolumeId", "availabilityZone"] as const).filter((k) => (olds[k] ?? "") !== (news[k] ?? ""));
         // createOn only matters at creation: a new placement is the Placement resource's move, not a change here.
         const changes = replaces.length > 0 || olds.timeoutSeconds !== news.timeoutSeconds;
         return { changes, replaces };

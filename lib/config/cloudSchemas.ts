@@ -11,7 +11,7 @@ const resourceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/, {
     error: (i) => `expected a flavor/image name (letters, digits, ".", "_", "-", spaces), received ${JSON.stringify(i.input)}`,
 });
 
-export const moveDefaults = { blockMigration: "auto", timeoutSeconds: 600, onTimeout: "abort" } as const;
+export const moveDefaults = { blockMigration: "auto", timeoutSeconds: 600, onTimeout: "abort", preflight: true } as const;
 
 export const movesSchema = z.strictObject({
     /** auto (default): Nova picks block migration when the instance storage is not shared; true/false force it. */
@@ -20,6 +20,12 @@ export const movesSchema = z.strictObject({
     timeoutSeconds: z.int().min(10).max(86_400).default(moveDefaults.timeoutSeconds),
     /** What to do with a live migration still running at its timeout: abort (default) or force-complete. */
     onTimeout: z.enum(["abort", "force-complete"]).default(moveDefaults.onTimeout),
+    /**
+     * Before a planned move between computes this stack configures, check over SSH what Nova would only
+     * find out during the migration (libvirt reachable, same instances path and nova uid/gid, storage
+     * really shared or not, compatible CPU); default true.
+     */
+    preflight: z.boolean().default(moveDefaults.preflight),
 });
 
 export const placementSchema = z
@@ -45,6 +51,8 @@ export const serverSchema = z
                 image: resourceName.optional(),
             })
             .optional(),
+        /** Availability zone; default the cloud's. Moves to the scheduler's choice stay inside it. */
+        availabilityZone: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: (i) => `expected an availability zone name, received ${JSON.stringify(i.input)}` }).optional(),
         /** Where the server must run; default: wherever it is. */
         placement: placementSchema.optional(),
     })

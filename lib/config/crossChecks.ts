@@ -164,5 +164,6 @@ export function crossChecks(value: unknown, ctx: Ctx): void {
     libvirt(ctx, obj(cfg.libvirt));
     if (cfg.gluster !== undefined) gluster(ctx, roles, obj(cfg.gluster));
     if (cfg.instanceStore !== undefined) instanceStore(ctx, roles, obj(cfg.instanceStore), cfg.gluster !== undefined);
+    arr(obj(cfg.novaCompute).computes).forEach((c, i) => declared(ctx, roles, c, "compute", ["novaCompute", "computes", i]));
     cloud(ctx, cfg, hosts);
 }

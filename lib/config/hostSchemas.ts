@@ -112,3 +112,18 @@ export const instanceStoreSchema = z.strictObject({
     /** Gluster host the mount fetches the volume layout from; default the first brick's host (the others are backups). */
     server: hostName.optional(),
 });
+
+export const novaComputeSchema = z.strictObject({
+    /**
+     * An INI file (nova.conf syntax) with the control plane's settings every compute needs: transport_url,
+     * [placement], [neutron], [service_user] credentials… Read at deploy time on the machine running
+     * Pulumi, kept as a secret, written into each compute's nova.conf. The lab writes one at `lab up`.
+     */
+    controllerSettingsPath: absolutePath,
+    /** Computes that run nova-compute with the libvirt driver; default every host with the compute role. */
+    computes: z.array(hostName).min(1).optional(),
+    /** kvm (default) on hardware; qemu for software emulation (the lab). */
+    virtType: z.enum(["kvm", "qemu"]).default("kvm"),
+    /** host-model (default) on hardware; none for emulated guests. */
+    cpuMode: z.enum(["host-model", "host-passthrough", "none"]).default("host-model"),
+});

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { absolutePath, address, cloudName, hostName, port, unixUser } from "./fields";
 import { evacuationSchema, maintenanceSchema, moveDefaults, movesSchema, serverSchema } from "./cloudSchemas";
 import { crossChecks } from "./crossChecks";
-import { glusterSchema, instanceStoreSchema, libvirtSchema, novaDefaults, novaSchema } from "./hostSchemas";
+import { glusterSchema, instanceStoreSchema, libvirtSchema, novaComputeSchema, novaDefaults, novaSchema } from "./hostSchemas";
 
 export const ROLES = ["compute", "gluster"] as const;
 
@@ -55,6 +55,8 @@ export const stackConfigSchema = z
         hosts: z.array(hostSchema).default([]),
         libvirt: libvirtSchema.default({ transport: "tls", allowInsecureTcp: false, hostUuidSource: "smbios" }),
         nova: novaSchema.default(novaDefaults),
+        /** Run nova-compute (libvirt driver) on the compute hosts; default: only configure migration settings. */
+        novaCompute: novaComputeSchema.optional(),
         gluster: glusterSchema.optional(),
         instanceStore: instanceStoreSchema.optional(),
         /** Nova compute host names the stack may place servers on; default: the hosts with the compute role. */

@@ -84,6 +84,8 @@ export interface CreateServerOptions {
     /** "none" for no network, "auto" for Nova's auto-allocation (2.37+); default: the cloud's default. */
     networks?: "none" | "auto";
     metadata?: Record<string, string>;
+    /** Availability zone; later moves by the scheduler stay inside it. */
+    availabilityZone?: string;
 }
 
 export function createServerRequest(maxVersion: string, o: CreateServerOptions): VersionedBody {
@@ -92,6 +94,7 @@ export function createServerRequest(maxVersion: string, o: CreateServerOptions):
     if (o.imageRef) server.imageRef = o.imageRef;
     if (o.blockDeviceMapping) server.block_device_mapping_v2 = o.blockDeviceMapping;
     if (o.metadata) server.metadata = o.metadata;
+    if (o.availabilityZone) server.availability_zone = o.availabilityZone;
     if (o.networks) {
         if (!supports(maxVersion, "2.37")) {
             throw new UnsupportedError(`networks: "${o.networks}" needs compute microversion 2.37; this cloud's Nova supports up to ${maxVersion}`);
@@ -105,7 +108,7 @@ export function createServerRequest(maxVersion: string, o: CreateServerOptions):
             microversion = "2.74";
         } else {
             // Before 2.74 the only way to name a host is the admin-only forced zone, which skips the scheduler.
-            server.availability_zone = `nova:${o.host}`;
+            server.availability_zone = `${o.availabilityZone ?? "nova"}:${o.host}`;
         }
     }
     return { microversion, body: { server } };

@@ -16,7 +16,7 @@ function clients() {
 async function boot(nova: NovaClient, prefix: string, n: number, host: string): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
-        ids.push((await nova.createServer({ name: `${prefix}-${i}`, flavorRef: "1", imageRef: await imageId(nova), host, networks: "none" })).id);
+        ids.push((await nova.createServer({ name: `${prefix}-${i}`, flavorRef: "1", imageRef: await imageId(nova), host, networks: "none", availabilityZone: "fake" })).id);
     }
     for (const id of ids) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 300_000 });
     return ids;
@@ -66,33 +66,33 @@ async function novaCli(args: string[]): Promise<{ out: string; requests: number 
     const out = await sh("nova", ["--os-compute-api-version", "2.30", "--debug", ...args], novaEnv()).catch((e: Error) => {
         throw new Error(`nova ${args.join(" ")} failed: ${e.message.split("\n").filter((l) => l.startsWith("ERROR")).join("; ")}`);
     });
-    return { out, requests: (out.match(/^REQ: curl/gm) ?? []).length };
+    return { out, requests: (out.match(/REQ: curl/g) ?? []).length };
 }
 
 export async function benchDrain(): Promise<void> {
     const B = "drain 20";
     await labOpenStack("up");
     const { nova, session } = clients();
-    const ids = await boot(nova, "bench-drain", 20, "compute-3");
+    const ids = await boot(nova, "bench-drain", 20, "fake-3");
     const { stack, remove } = await configuredTestStack("bench-drain", {
         openstack: { cloud: CLOUD },
-        computes: ["compute-1", "compute-2", "compute-3"],
+        computes: ["fake-1", "fake-2", "fake-3"],
         moves: { timeoutSeconds: 600 },
-        maintenance: [{ host: "compute-3", concurrency: 4 }],
+        maintenance: [{ host: "fake-3", concurrency: 4 }],
     });
     try {
         const ours = await timed(() => stack.up());
-        await pollUntilOff(nova, ids, "compute-3");
-        const report = ours.result.outputs.maintenance?.value?.["compute-3"] as { apiRequests: number; moves: unknown[] };
+        await pollUntilOff(nova, ids, "fake-3");
+        const report = ours.result.outputs.maintenance?.value?.["fake-3"] as { apiRequests: number; moves: unknown[] };
         record(B, "HostMaintenance (pulumi up, concurrency 4)", secs(ours.ms), `${report.moves.length} moves, ${report.apiRequests} API requests`);
 
-        // The peer on the same servers: back onto compute-3 (enabled again), then nova's own command.
-        await stack.destroy(); // re-enables compute-3
-        await putBack(nova, ids, "compute-3");
+        // The peer on the same servers: back onto fake-3 (enabled again), then nova's own command.
+        await stack.destroy(); // re-enables fake-3
+        await putBack(nova, ids, "fake-3");
         const before = session.stats.requests;
         const peer = await timed(async () => {
-            const cli = await novaCli(["host-evacuate-live", "compute-3"]);
-            await pollUntilOff(nova, ids, "compute-3");
+            const cli = await novaCli(["host-evacuate-live", "fake-3"]);
+            await pollUntilOff(nova, ids, "fake-3");
             return cli;
         });
         const requests = peer.result.requests + (session.stats.requests - before);
@@ -109,33 +109,33 @@ export async function benchEvacuation(): Promise<void> {
     const B = "evacuate 10";
     await labOpenStack("up");
     const { nova, session } = clients();
-    const ids = await boot(nova, "bench-evac", 10, "compute-2");
+    const ids = await boot(nova, "bench-evac", 10, "fake-2");
     const { stack, remove } = await configuredTestStack("bench-evac", {
         openstack: { cloud: CLOUD },
-        computes: ["compute-1", "compute-2", "compute-3"],
+        computes: ["fake-1", "fake-2", "fake-3"],
         moves: { timeoutSeconds: 600 },
-        evacuations: [{ host: "compute-2", fenced: true, reboot: false, concurrency: 10 }],
+        evacuations: [{ host: "fake-2", fenced: true, reboot: false, concurrency: 10 }],
     });
     const recover = async () => {
-        await labOpenStack("start", "nova-compute@compute-2");
-        await stack.destroy(); // unforces compute-2 once every evacuation is completed
+        await labOpenStack("start", "nova-compute@fake-2");
+        await stack.destroy(); // unforces fake-2 once every evacuation is completed
     };
     try {
-        await labOpenStack("stop", "nova-compute@compute-2");
+        await labOpenStack("stop", "nova-compute@fake-2");
         const ours = await timed(() => stack.up());
-        await pollUntilOff(nova, ids, "compute-2");
-        const report = ours.result.outputs.evacuations?.value?.["compute-2"] as { apiRequests: number };
+        await pollUntilOff(nova, ids, "fake-2");
+        const report = ours.result.outputs.evacuations?.value?.["fake-2"] as { apiRequests: number };
         record(B, "Evacuation (pulumi up, fenced, from declared failed to all ACTIVE)", secs(ours.ms), `${report.apiRequests} API requests`);
 
         await recover();
-        await putBack(nova, ids, "compute-2");
-        await labOpenStack("stop", "nova-compute@compute-2");
+        await putBack(nova, ids, "fake-2");
+        await labOpenStack("stop", "nova-compute@fake-2");
         const before = session.stats.requests;
         const peer = await timed(async () => {
-            const svc = await computeService(nova, "compute-2");
+            const svc = await computeService(nova, "fake-2");
             await nova.updateComputeService(String(svc.id), { forcedDown: true });
-            const cli = await novaCli(["host-evacuate", "compute-2"]);
-            await pollUntilOff(nova, ids, "compute-2");
+            const cli = await novaCli(["host-evacuate", "fake-2"]);
+            await pollUntilOff(nova, ids, "fake-2");
             return cli;
         });
         const requests = peer.result.requests + (session.stats.requests - before);
@@ -143,10 +143,10 @@ export async function benchEvacuation(): Promise<void> {
         record(B, "time ours / peer", ratio(ours.ms, peer.ms));
         record(B, "API requests ours / peer", ratio(report.apiRequests, requests));
     } finally {
-        await labOpenStack("start", "nova-compute@compute-2").catch(() => undefined);
-        // The peer's evacuations must complete before compute-2 can be unforced.
+        await labOpenStack("start", "nova-compute@fake-2").catch(() => undefined);
+        // The peer's evacuations must complete before fake-2 can be unforced.
         await new Promise((r) => setTimeout(r, 10_000));
-        const svc = await computeService(nova, "compute-2");
+        const svc = await computeService(nova, "fake-2");
         await nova.updateComputeService(String(svc.id), { forcedDown: false }).catch(() => undefined);
         await remove();
         for (const id of ids) await nova.deleteServer(id).catch(() => undefined);

@@ -22,11 +22,12 @@ export async function benchPreview(): Promise<void> {
         name: `bench-pv-${i}`,
         flavor: "m1.tiny",
         image: "cirros-like-raw",
-        placement: { host: i % 2 ? "compute-1" : "compute-2" },
+        availabilityZone: "fake",
+        placement: { host: i % 2 ? "fake-1" : "fake-2" },
     }));
     const ours = await configuredTestStack("bench-preview", {
         openstack: { cloud: "livemig-lab" },
-        computes: ["compute-1", "compute-2", "compute-3"],
+        computes: ["fake-1", "fake-2", "fake-3"],
         servers,
     });
     const plain = await LocalWorkspace.createOrSelectStack(

@@ -2,7 +2,7 @@
 // network namespaces), through the real engine: the walkthrough's host setup from bare hosts.
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labHosts, labTestStack, mustOnHost, onHost, waitFor } from "../support/lab";
+import { labHosts, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
 
 const VOLUME = "nova-gluster-vol";
 const INSTANCES = "/var/lib/nova/instances";
@@ -30,6 +30,9 @@ describe("compute hosts and GlusterFS on the lab's hosts", () => {
         await labHosts("down");
         await labHosts("up");
         ({ stack, remove } = await labTestStack("hosts"));
+        // Host configuration only: no nova-compute, no servers (test/lab/guests.test.ts has those).
+        await stack.removeConfig("novaCompute");
+        await setStackConfig(stack, { servers: [] });
     });
 
     afterAll(async () => {

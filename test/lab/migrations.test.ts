@@ -1,5 +1,5 @@
 // The walkthrough's migrations and evacuation, declared in the stack and carried out by `pulumi up`
-// against the lab's real Nova (nova-compute with the fake live-migration driver on compute-1..3).
+// against the lab's real Nova (nova-compute with the fake live-migration driver on fake-1..3).
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus, type Server } from "../../lib/openstack";
@@ -14,14 +14,14 @@ const VM = "vm-live-migration";
 const VOL_VM = "vm-boot-from-vol";
 
 function config(over: { placement?: Record<string, unknown>; servers?: unknown[]; maintenance?: unknown[]; evacuations?: unknown[] } = {}) {
-    const placement = over.placement ?? { host: "compute-1" };
+    const placement = over.placement ?? { host: "fake-1" };
     return {
         openstack: { cloud: "livemig-lab" },
-        computes: ["compute-1", "compute-2", "compute-3"],
+        computes: ["fake-1", "fake-2", "fake-3"],
         moves: { timeoutSeconds: 120 },
         servers: over.servers ?? [
-            { name: VM, flavor: "m1.tiny", image: "cirros-like-raw", placement },
-            { name: VOL_VM, flavor: "m1.tiny", bootVolume: { size: 1 }, placement },
+            { name: VM, flavor: "m1.tiny", image: "cirros-like-raw", availabilityZone: "fake", placement },
+            { name: VOL_VM, flavor: "m1.tiny", bootVolume: { size: 1 }, availabilityZone: "fake", placement },
         ],
         maintenance: over.maintenance ?? [],
         evacuations: over.evacuations ?? [],
@@ -55,61 +55,61 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await remove?.();
         for (const id of extra) await nova.deleteServer(id).catch(() => undefined);
         // Leave every compute up, enabled and not forced down for whoever comes next.
-        for (const host of ["compute-1", "compute-2", "compute-3"]) {
+        for (const host of ["fake-1", "fake-2", "fake-3"]) {
             await labOpenStack("start", `nova-compute@${host}`).catch(() => undefined);
             const svc = await computeService(nova, host);
             await nova.updateComputeService(String(svc.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
         }
     });
 
-    it("boots the walkthrough's two VMs (one from a bootable volume) on compute-1", async () => {
+    it("boots the walkthrough's two VMs (one from a bootable volume) on fake-1", async () => {
         const up = await stack.up();
         expect(up.summary.result).toBe("succeeded");
-        expect(await where(VM)).toEqual({ host: "compute-1", status: "ACTIVE" });
-        expect(await where(VOL_VM)).toEqual({ host: "compute-1", status: "ACTIVE" });
+        expect(await where(VM)).toEqual({ host: "fake-1", status: "ACTIVE" });
+        expect(await where(VOL_VM)).toEqual({ host: "fake-1", status: "ACTIVE" });
         const volumes = await openstackCli<{ Name: string; Status: string; Bootable?: string }[]>("volume", "list", "--long");
         expect(volumes.find((v) => v.Name === `${VOL_VM}-boot`)).toMatchObject({ Status: "in-use" });
     });
 
-    it("shows the planned moves in the preview, and live-migrates both to compute-2 on up", async () => {
-        await setStackConfig(stack, config({ placement: { host: "compute-2" } }));
+    it("shows the planned moves in the preview, and live-migrates both to fake-2 on up", async () => {
+        await setStackConfig(stack, config({ placement: { host: "fake-2" } }));
         const preview = await stack.preview({ diff: true });
         expect(preview.changeSummary.update).toBe(2);
-        expect(preview.stdout).toMatch(/host\s*: "compute-1" => "compute-2"/);
+        expect(preview.stdout).toMatch(/host\s*: "fake-1" => "fake-2"/);
         const up = await stack.up();
         expect(up.summary.resourceChanges?.update).toBe(2);
-        expect(await where(VM)).toEqual({ host: "compute-2", status: "ACTIVE" });
-        expect(await where(VOL_VM)).toEqual({ host: "compute-2", status: "ACTIVE" });
-        expect(up.outputs.serverHosts?.value).toEqual({ [VM]: "compute-2", [VOL_VM]: "compute-2" });
+        expect(await where(VM)).toEqual({ host: "fake-2", status: "ACTIVE" });
+        expect(await where(VOL_VM)).toEqual({ host: "fake-2", status: "ACTIVE" });
+        expect(up.outputs.serverHosts?.value).toEqual({ [VM]: "fake-2", [VOL_VM]: "fake-2" });
         await stack.preview({ expectNoChanges: true, refresh: true });
     });
 
     it("sees a live migration made by hand as drift, and puts the VM back", async () => {
         const id = ids[VM]!;
-        await openstackRun("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration", "--host", "compute-3", "--wait", id);
+        await openstackRun("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration", "--host", "fake-3", "--wait", id);
         await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
-        expect((await where(VM)).host).toBe("compute-3");
+        expect((await where(VM)).host).toBe("fake-3");
 
         const preview = await stack.preview({ refresh: true, diff: true });
         expect(preview.changeSummary.update).toBe(1);
-        expect(preview.stdout).toMatch(/host\s*: "compute-3" => "compute-2"/);
+        expect(preview.stdout).toMatch(/host\s*: "fake-3" => "fake-2"/);
         await stack.up({ refresh: true });
-        expect(await where(VM)).toEqual({ host: "compute-2", status: "ACTIVE" });
+        expect(await where(VM)).toEqual({ host: "fake-2", status: "ACTIVE" });
     });
 
-    it("moves to the scheduler's choice for 'anywhere but compute-2'", async () => {
-        await setStackConfig(stack, config({ placement: { notOn: ["compute-2"] } }));
+    it("moves to the scheduler's choice for 'anywhere but fake-2'", async () => {
+        await setStackConfig(stack, config({ placement: { notOn: ["fake-2"] } }));
         await stack.up();
         for (const name of [VM, VOL_VM]) {
             const w = await where(name);
-            expect(["compute-1", "compute-3"]).toContain(w.host);
+            expect(["fake-1", "fake-3"]).toContain(w.host);
             expect(w.status).toBe("ACTIVE");
         }
     });
 
     it("fails clearly when the target host is down, and the VM keeps running on its source", async () => {
         const before = await where(VM);
-        const target = before.host === "compute-1" ? "compute-3" : "compute-1";
+        const target = before.host === "fake-1" ? "fake-3" : "fake-1";
         const svc = await computeService(nova, target);
         await nova.updateComputeService(String(svc.id), { forcedDown: true });
         try {
@@ -158,32 +158,32 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
 
     it("drains a host of 10 servers, 3 at a time, then puts it back into service", async () => {
         for (let i = 0; i < 10; i++) {
-            const { id } = await nova.createServer({ name: `drain-${i}`, flavorRef: "1", imageRef: (await imageId()), host: "compute-3", networks: "none" });
+            const { id } = await nova.createServer({ name: `drain-${i}`, flavorRef: "1", imageRef: (await imageId()), host: "fake-3", networks: "none", availabilityZone: "fake" });
             extra.push(id);
         }
         for (const id of extra) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
-        expect((await serversOn("compute-3")).length).toBeGreaterThanOrEqual(10);
+        expect((await serversOn("fake-3")).length).toBeGreaterThanOrEqual(10);
 
-        await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", concurrency: 3, reason: "livemig test: new RAM" }] }));
+        await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", concurrency: 3, reason: "livemig test: new RAM" }] }));
         const up = await stack.up();
         expect(up.summary.result).toBe("succeeded");
-        expect(await serversOn("compute-3")).toEqual([]);
-        const svc = await computeService(nova, "compute-3");
+        expect(await serversOn("fake-3")).toEqual([]);
+        const svc = await computeService(nova, "fake-3");
         expect(svc).toMatchObject({ status: "disabled", disabled_reason: "livemig test: new RAM" });
-        for (const id of extra) expect(serverHost((await nova.getServer(id))!)).not.toBe("compute-3");
+        for (const id of extra) expect(serverHost((await nova.getServer(id))!)).not.toBe("fake-3");
 
-        await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", maintenance: false, reason: "livemig test: new RAM" }] }));
+        await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", maintenance: false, reason: "livemig test: new RAM" }] }));
         await stack.up();
-        expect((await computeService(nova, "compute-3")).status).toBe("enabled");
+        expect((await computeService(nova, "fake-3")).status).toBe("enabled");
     });
 
     it("finishes a drain that a killed pulumi up left half done, moving no server twice", async () => {
         const since = new Date(Date.now() - 1000).toISOString();
         const ids: string[] = [];
-        for (let i = 0; i < 6; i++) ids.push((await nova.createServer({ name: `killed-${i}`, flavorRef: "1", imageRef: await imageId(), host: "compute-3", networks: "none" })).id);
+        for (let i = 0; i < 6; i++) ids.push((await nova.createServer({ name: `killed-${i}`, flavorRef: "1", imageRef: await imageId(), host: "fake-3", networks: "none", availabilityZone: "fake" })).id);
         extra.push(...ids);
         for (const id of ids) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
-        await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", concurrency: 2 }] }));
+        await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", concurrency: 2 }] }));
 
         // A real `pulumi up`, killed (SIGKILL, with its provider processes) once the first moves completed.
         const completed = async () =>
@@ -205,13 +205,13 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await stack.cancel();
         const up = await stack.up();
         expect(up.summary.result).toBe("succeeded");
-        expect(await serversOn("compute-3")).toEqual([]);
+        expect(await serversOn("fake-3")).toEqual([]);
         const records = (await completed()).map((m) => m.instance_uuid);
         for (const id of ids) {
             expect(records.filter((r) => r === id).length).toBe(1); // moved exactly once
             expect((await nova.getServer(id))?.status).toBe("ACTIVE"); // and not lost
         }
-        await setStackConfig(stack, config({ placement: { notOn: ["compute-3"] }, maintenance: [{ host: "compute-3", maintenance: false }] }));
+        await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", maintenance: false }] }));
         await stack.up();
     });
 

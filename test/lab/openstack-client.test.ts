@@ -38,7 +38,7 @@ let imageRef = "";
 let flavorRef = "";
 
 async function boot(name: string, host: string): Promise<string> {
-    const { id } = await nova.createServer({ name: `${PREFIX}-${name}`, flavorRef, imageRef, host, networks: "none" });
+    const { id } = await nova.createServer({ name: `${PREFIX}-${name}`, flavorRef, imageRef, host, networks: "none", availabilityZone: "fake" });
     servers.push(id);
     const s = await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
     expect(serverHost(s)).toBe(host);
@@ -83,7 +83,7 @@ beforeAll(async () => {
 }, 15 * 60_000);
 
 afterAll(async () => {
-    // Leave the lab as we found it: compute-3 running and not forced down, every compute enabled, our
+    // Leave the lab as we found it: fake-3 running and not forced down, every compute enabled, our
     // servers and volumes gone.
     const problems: string[] = [];
     const attempt = async (what: string, f: () => Promise<unknown>) => {
@@ -93,8 +93,8 @@ afterAll(async () => {
             problems.push(`${what}: ${(err as Error).message}`);
         }
     };
-    await attempt("start compute-3", () => labOpenstack("start", "nova-compute@compute-3"));
-    for (const host of ["compute-1", "compute-2", "compute-3"]) {
+    await attempt("start fake-3", () => labOpenstack("start", "nova-compute@fake-3"));
+    for (const host of ["fake-1", "fake-2", "fake-3"]) {
         await attempt(`restore ${host}`, async () => {
             const svc = await computeService(host);
             if (svc.status !== "enabled") await nova.updateComputeService(String(svc.id), { status: "enabled" });
@@ -119,7 +119,7 @@ describe("authentication", () => {
         const n = new NovaClient(s);
         expect(await n.maxMicroversion()).toBe("2.93");
         const hosts = (await n.listComputeServices()).map((x) => x.host).sort();
-        expect(hosts).toEqual(["compute-1", "compute-2", "compute-3"]);
+        expect(hosts).toEqual(expect.arrayContaining(["fake-1", "fake-2", "fake-3"]));
         for (let i = 0; i < 10; i++) await n.listHypervisors();
         await Promise.all([1, 2, 3, 4, 5].map(() => n.getServer("00000000-0000-0000-0000-000000000000")));
         expect(s.stats).toEqual({ requests: 17, authentications: 1 });
@@ -153,23 +153,23 @@ describe("live migration", () => {
     let id = "";
 
     beforeAll(async () => {
-        id = await boot("live", "compute-1");
+        id = await boot("live", "fake-1");
     }, 5 * 60_000);
 
     it("to a named host: the migration record completes and the host changes", async () => {
         const before = session.stats.requests;
-        const r = await liveMigrateAndWait(nova, id, { host: "compute-2", timeoutMs: 120_000, onTimeout: "abort" });
-        console.log(`live migration compute-1 → compute-2: ${r.durationMs} ms, ${session.stats.requests - before} API requests`);
-        expect(r).toMatchObject({ source: "compute-1", destination: "compute-2" });
+        const r = await liveMigrateAndWait(nova, id, { host: "fake-2", timeoutMs: 120_000, onTimeout: "abort" });
+        console.log(`live migration fake-1 → fake-2: ${r.durationMs} ms, ${session.stats.requests - before} API requests`);
+        expect(r).toMatchObject({ source: "fake-1", destination: "fake-2" });
         expect(r.migrationId).toBeGreaterThan(0);
-        expect(await hostOf(id)).toBe("compute-2");
-        expect(await newest(id, "live-migration")).toMatchObject({ id: r.migrationId, status: "completed", source_compute: "compute-1", dest_compute: "compute-2" });
+        expect(await hostOf(id)).toBe("fake-2");
+        expect(await newest(id, "live-migration")).toMatchObject({ id: r.migrationId, status: "completed", source_compute: "fake-1", dest_compute: "fake-2" });
     });
 
     it("with host null: the scheduler picks another host", async () => {
         const r = await liveMigrateAndWait(nova, id, { host: null, timeoutMs: 120_000, onTimeout: "abort" });
-        expect(r.source).toBe("compute-2");
-        expect(["compute-1", "compute-3"]).toContain(r.destination);
+        expect(r.source).toBe("fake-2");
+        expect(["fake-1", "fake-3"]).toContain(r.destination);
         expect(await hostOf(id)).toBe(r.destination);
         expect(await newest(id, "live-migration")).toMatchObject({ id: r.migrationId, status: "completed", dest_compute: r.destination });
     });
@@ -181,7 +181,7 @@ describe("live migration", () => {
 
     it("force-complete finishes a running migration early", async () => {
         const from = (await hostOf(id))!;
-        const to = from === "compute-1" ? "compute-2" : "compute-1";
+        const to = from === "fake-1" ? "fake-2" : "fake-1";
         const migrationId = await startRunningMigration(id, to);
         await nova.forceCompleteMigration(id, migrationId);
         const m = await waitForMigration(nova, { instanceUuid: id, migrationId, statuses: ["completed"], timeoutMs: 60_000 });
@@ -192,7 +192,7 @@ describe("live migration", () => {
 
     it("abort cancels a running migration: the server stays ACTIVE on its source", async () => {
         const from = (await hostOf(id))!;
-        const to = from === "compute-1" ? "compute-2" : "compute-1";
+        const to = from === "fake-1" ? "fake-2" : "fake-1";
         const migrationId = await startRunningMigration(id, to);
         await nova.abortMigration(id, migrationId);
         await waitForMigration(nova, { instanceUuid: id, migrationId, statuses: ["cancelled"], timeoutMs: 60_000 });
@@ -202,7 +202,7 @@ describe("live migration", () => {
 
     it("a migration rolled back under it is a MigrationFailedError that says where the server is", async () => {
         const from = (await hostOf(id))!;
-        const to = from === "compute-1" ? "compute-2" : "compute-1";
+        const to = from === "fake-1" ? "fake-2" : "fake-1";
         const moving = liveMigrateAndWait(nova, id, { host: to, timeoutMs: 120_000, onTimeout: "none", intervalMs: 500 }).catch((e) => e);
         // Someone else aborts it while we wait.
         const running = await waitFor("running", () => nova.listServerMigrations(id), (ms) => ms.some((m) => m.status === "running"), {
@@ -218,7 +218,7 @@ describe("live migration", () => {
 
     it("on timeout, onTimeout abort cancels it and reports the server back on its source", async () => {
         const from = (await hostOf(id))!;
-        const to = from === "compute-1" ? "compute-2" : "compute-1";
+        const to = from === "fake-1" ? "fake-2" : "fake-1";
         const err = await liveMigrateAndWait(nova, id, { host: to, timeoutMs: 1500, onTimeout: "abort" }).catch((e) => e);
         expect(err).toBeInstanceOf(WaitTimeoutError);
         expect(err.message).toMatch(new RegExp(`Aborted migration \\d+: it ended cancelled, the server is ACTIVE on ${from}$`));
@@ -227,7 +227,7 @@ describe("live migration", () => {
 
     it("on timeout, onTimeout force-complete finishes the move", async () => {
         const from = (await hostOf(id))!;
-        const to = from === "compute-1" ? "compute-2" : "compute-1";
+        const to = from === "fake-1" ? "fake-2" : "fake-1";
         const r = await liveMigrateAndWait(nova, id, { host: to, timeoutMs: 1500, onTimeout: "force-complete" });
         expect(r).toMatchObject({ source: from, destination: to, forceCompleted: true });
         expect(await hostOf(id)).toBe(to);
@@ -242,10 +242,10 @@ describe("live migration", () => {
 
 describe("compute services", () => {
     it("disables a host with a reason and enables it again", async () => {
-        const svc = await computeService("compute-2");
+        const svc = await computeService("fake-2");
         const off = await nova.updateComputeService(String(svc.id), { status: "disabled", disabledReason: `${PREFIX} maintenance` });
         expect(off).toMatchObject({ status: "disabled", disabled_reason: `${PREFIX} maintenance` });
-        expect(await computeService("compute-2")).toMatchObject({ status: "disabled", disabled_reason: `${PREFIX} maintenance` });
+        expect(await computeService("fake-2")).toMatchObject({ status: "disabled", disabled_reason: `${PREFIX} maintenance` });
         const on = await nova.updateComputeService(String(svc.id), { status: "enabled" });
         expect(on).toMatchObject({ status: "enabled", disabled_reason: null });
     });
@@ -256,44 +256,44 @@ describe("host failure and evacuation", () => {
     let bystander = "";
 
     beforeAll(async () => {
-        victim = await boot("evac", "compute-3");
-        bystander = await boot("stay", "compute-1");
+        victim = await boot("evac", "fake-3");
+        bystander = await boot("stay", "fake-1");
     }, 5 * 60_000);
 
     it("evacuates a server off a stopped, forced-down host, then brings the host back", async () => {
-        await labOpenstack("stop", "nova-compute@compute-3");
-        const svc = await computeService("compute-3");
+        await labOpenstack("stop", "nova-compute@fake-3");
+        const svc = await computeService("fake-3");
         // A stopped compute still looks `up` until its heartbeat ages out (60 s): fencing = forcing it down.
         const down = await nova.updateComputeService(String(svc.id), { forcedDown: true });
         expect(down).toMatchObject({ forced_down: true });
-        expect((await computeService("compute-3")).state).toBe("down");
+        expect((await computeService("fake-3")).state).toBe("down");
 
         // A live migration to the dead host is refused, and nothing moves.
-        const err = await liveMigrateAndWait(nova, bystander, { host: "compute-3", timeoutMs: 60_000, onTimeout: "abort" }).catch((e) => e);
+        const err = await liveMigrateAndWait(nova, bystander, { host: "fake-3", timeoutMs: 60_000, onTimeout: "abort" }).catch((e) => e);
         expect(err).toBeInstanceOf(MigrationFailedError);
         // Nova's scheduler says only "No valid host was found"; the client adds the host's service state.
         expect(err.message).toMatch(
-            /live-migration .*from compute-1 to compute-3 was rejected by Nova: .*\(nova-compute on compute-3 is down \(forced down\)\); the server is ACTIVE on compute-1$/,
+            /live-migration .*from fake-1 to fake-3 was rejected by Nova: .*\(nova-compute on fake-3 is down \(forced down\)\); the server is ACTIVE on fake-1$/,
         );
-        expect(await hostOf(bystander)).toBe("compute-1");
+        expect(await hostOf(bystander)).toBe("fake-1");
 
         const before = session.stats.requests;
         const r = await evacuateAndWait(nova, victim, { timeoutMs: 120_000 });
-        console.log(`evacuation off compute-3 → ${r.destination}: ${r.durationMs} ms, ${session.stats.requests - before} API requests`);
-        expect(r.source).toBe("compute-3");
-        expect(["compute-1", "compute-2"]).toContain(r.destination);
+        console.log(`evacuation off fake-3 → ${r.destination}: ${r.durationMs} ms, ${session.stats.requests - before} API requests`);
+        expect(r.source).toBe("fake-3");
+        expect(["fake-1", "fake-2"]).toContain(r.destination);
         const s = (await nova.getServer(victim))!;
         expect(s.status).toBe("ACTIVE");
         expect(serverHost(s)).toBe(r.destination);
         expect((await newest(victim, "evacuation"))?.status).toMatch(/^(done|completed)$/);
 
-        await labOpenstack("start", "nova-compute@compute-3");
+        await labOpenstack("start", "nova-compute@fake-3");
         // The restarted compute cleans up and marks the evacuation `completed`; Nova refuses to un-force
         // the host (400) before that.
         await waitForMigration(nova, { instanceUuid: victim, migrationId: r.migrationId, statuses: ["completed"], timeoutMs: 120_000 });
         const up = await nova.updateComputeService(String(svc.id), { forcedDown: false });
         expect(up.forced_down).toBe(false);
-        await waitFor("compute-3 up", () => computeService("compute-3"), (x) => x.state === "up", { timeoutMs: 120_000 });
+        await waitFor("fake-3 up", () => computeService("fake-3"), (x) => x.state === "up", { timeoutMs: 120_000 });
     });
 });
 

@@ -96,6 +96,12 @@ export async function setStackConfig(stack: Stack, config: Record<string, unknow
     );
 }
 
+/** `lab/guest/guest <args>` (build, register) */
+export async function labGuest(...args: string[]): Promise<string> {
+    const { stdout } = await run(path.join(repoRoot, "lab/guest/guest"), args, { maxBuffer: 16 << 20 });
+    return stdout;
+}
+
 /** `lab/lab openstack <args>` */
 export async function labOpenStack(...args: string[]): Promise<string> {
     const { stdout } = await run(LAB, ["openstack", ...args], { maxBuffer: 16 << 20 });

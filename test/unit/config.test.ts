@@ -131,7 +131,7 @@ describe("stack config", () => {
             () => false,
         );
         expect(cfg.hosts).toEqual([]);
-        expect(cfg.moves).toEqual({ blockMigration: "auto", timeoutSeconds: 600, onTimeout: "abort" });
+        expect(cfg.moves).toEqual({ blockMigration: "auto", timeoutSeconds: 600, onTimeout: "abort", preflight: true });
         expect(cfg.evacuations[0]).toMatchObject({ reboot: true, concurrency: 4 });
     });
 

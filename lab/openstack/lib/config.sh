@@ -196,6 +196,18 @@ INI
   write_nova_controller_conf
   local c
   for c in $(os_computes); do write_nova_compute_conf "$c" "$C" "$OS_ETC/nova-compute-$c.conf"; done
+  write_compute_settings
+}
+
+# What a real compute (nova-compute inside a lab host) needs from the control plane: messaging and service
+# credentials, nothing host-specific. The project's stack reads this file (novaCompute.controllerSettingsPath)
+# and writes it into each compute's nova.conf; it holds passwords, hence 0600.
+write_compute_settings() {
+  write_conf "$OS_COMPUTE_SETTINGS" <<INI
+[DEFAULT]
+transport_url = $(rabbit_url)
+$(nova_common)
+INI
 }
 
 # Sections every nova process needs: messaging, service user, placement/neutron/glance/cinder auth.
@@ -255,12 +267,10 @@ $(nova_common)
 INI
 }
 
-# write_nova_compute_conf NAME MY_IP FILE [real]: a compute's nova.conf without a [database] section.
-# Fake computes (several on this machine) keep state and locks apart under $OS_RUN; "real" gives a
-# lab host's nova-compute Debian's usual paths (it then sets its driver and [libvirt] itself).
+# write_nova_compute_conf NAME MY_IP FILE: a fake compute's nova.conf, without a [database] section.
+# Fake computes (several on this machine) keep state and locks apart under $OS_RUN.
 write_nova_compute_conf() {
   local name=$1 ip=$2 file=$3 st=$OS_RUN/nova-compute-$1 logf=$OS_LOGS/nova-compute@$1.log
-  if [ "${4:-}" = real ]; then st=/var/lib/nova logf=/var/log/nova/nova-compute.log; fi
   write_conf "$file" <<INI
 [DEFAULT]
 host = $name

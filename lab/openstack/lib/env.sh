@@ -10,6 +10,7 @@ OS_LOGS=$OS_STATE/logs
 OS_PIDS=$OS_STATE/pids
 OS_RUN=$OS_STATE/run                 # sockets, lock files, service state dirs
 OS_SECRETS=$OS_STATE/secrets
+OS_COMPUTE_SETTINGS=$OS_STATE/compute-settings.ini   # for real computes; read by the project's stack
 OS_MARKER=$OS_STATE/.packages-installed
 OS_CLOUDS=/etc/openstack/clouds.yaml
 OS_CLOUD=livemig-lab
@@ -28,7 +29,9 @@ oslog() { log "openstack: $*"; }
 osdie() { die "openstack: $*"; }
 
 # Fake computes come from the topology: roles compute (real hosts later; fake driver for now) and fake-compute.
-os_computes() { topology_rows | awk '$2 == "compute" || $2 == "fake-compute" { print $1 }'; }
+# The computes the control plane runs itself (fake driver). Real ones (role compute) run nova-compute
+# inside their lab host once the project's stack configures it.
+os_computes() { topology_rows | awk '$2 == "fake-compute" { print $1 }'; }
 
 # secret NAME: a password from the secrets file (never printed by this tool).
 secret() {

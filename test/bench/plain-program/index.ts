@@ -8,7 +8,8 @@ for (let i = 0; i < n; i++) {
         name: `bench-plain-${i}`,
         flavor: "m1.tiny",
         image: "cirros-like-raw",
-        createOn: i % 2 ? "compute-1" : "compute-2",
+        createOn: i % 2 ? "fake-1" : "fake-2",
+        availabilityZone: "fake",
         timeoutSeconds: 600,
     });
 }

@@ -1,0 +1,89 @@
+// nova-compute itself on a compute host: the libvirt driver, this host's identity, and the control plane's
+// connection settings (messaging URL, service credentials), which arrive as a secret on stdin as
+// "section<TAB>key<TAB>value" lines and are written into nova.conf in place. Starts nova-compute and
+// restarts it only when something changed.
+import { cmd, hostScript } from "./prelude";
+import type { HostStep } from "./step";
+
+export interface NovaComputeSpec {
+    configPath: string;
+    /** The service's host name (the compute's name in Nova). */
+    host: string;
+    /** This host's address (my_ip). */
+    address: string;
+    instancesPath: string;
+    /** qemu (software emulation, the lab) or kvm. */
+    virtType: "qemu" | "kvm";
+    /** none for emulated guests; host-model or a named model on real hardware. */
+    cpuMode: "none" | "host-model" | "host-passthrough";
+}
+
+/** Settings of this host's own; the control plane's come from stdin. */
+export function novaComputeSettings(spec: NovaComputeSpec): [string, string, string][] {
+    return [
+        ["DEFAULT", "host", spec.host],
+        ["DEFAULT", "my_ip", spec.address],
+        ["DEFAULT", "compute_driver", "libvirt.LibvirtDriver"],
+        ["DEFAULT", "instances_path", spec.instancesPath],
+        ["libvirt", "virt_type", spec.virtType],
+        ["libvirt", "cpu_mode", spec.cpuMode],
+        // No graphical console: it costs CPU under emulation, and migrations need no VNC listener.
+        ["vnc", "enabled", "false"],
+    ];
+}
+
+/** The control plane's settings as the script reads them from stdin. */
+export function controllerSettingsText(settings: [string, string, string][]): string {
+    for (const [s, k, v] of settings) {
+        if ([s, k, v].some((x) => /[\t\n]/.test(x))) throw new Error(`nova setting [${s}] ${k}: tabs and newlines are not allowed`);
+    }
+    return settings.map((t) => t.join("\t")).join("\n");
+}
+
+/** Parses an INI text (nova.conf syntax) into [section, key, value] triples, in order. */
+export function parseIni(text: string): [string, string, string][] {
+    const out: [string, string, string][] = [];
+    let section = "DEFAULT";
+    for (const raw of text.split("\n")) {
+        const line = raw.trim();
+        if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+        const header = /^\[([^\]]+)\]$/.exec(line);
+        if (header) {
+            section = header[1]!;
+            continue;
+        }
+        const eq = line.indexOf("=");
+        if (eq > 0) out.push([section, line.slice(0, eq).trim(), line.slice(eq + 1).trim()]);
+    }
+    return out;
+}
+
+export function novaCompute(spec: NovaComputeSpec): HostStep {
+    const file = spec.configPath;
+    const own = novaComputeSettings(spec);
+    const create = `
+[ -f ${cmd(file)} ] || { echo "${file} does not exist: is nova-compute installed on $(hostname)?" >&2; exit 1; }
+read_secret CONTROLLER
+while IFS=$'\\t' read -r sec key val; do
+  [ -n "$sec" ] && ini_set ${cmd(file)} "$sec" "$key" "$val"
+done <<<"$CONTROLLER"
+${own.map(([s, k, v]) => `ini_set ${cmd(file, s, k, v)}`).join("\n")}
+# A compute never talks to the database: the packaged sqlite default must not linger.
+ini_unset ${cmd(file, "database", "connection")}
+mkdir -p ${cmd(spec.instancesPath)}
+systemctl enable --quiet nova-compute.service
+if [ \${#CHANGED[@]} -gt 0 ]; then systemctl restart nova-compute.service; echo "nova-compute (re)started"
+else systemctl is-active --quiet nova-compute.service || systemctl start nova-compute.service; fi
+systemctl is-active --quiet nova-compute.service || { journalctl -u nova-compute --no-pager -n 20 >&2; exit 1; }`;
+    const check = `
+read_secret CONTROLLER
+while IFS=$'\\t' read -r sec key val; do
+  # Never print these values: they hold passwords, and drift lines end up in previews and state.
+  [ -n "$sec" ] && [ "$(ini_get ${cmd(file)} "$sec" "$key")" != "$val" ] && echo "DRIFT ${file}: [$sec] $key differs from the control plane's setting"
+done <<<"$CONTROLLER"
+${own.map(([s, k, v]) => `ini_check ${cmd(file, s, k, v)}`).join("\n")}
+unit_check_enabled nova-compute.service
+unit_check_active nova-compute.service
+true`;
+    return { create: hostScript("run nova-compute with the libvirt driver", create), check: hostScript("check nova-compute", check) };
+}

@@ -1,0 +1,184 @@
+// Real guests: nova-compute with the libvirt driver (QEMU, software emulation) inside compute-1..3, set up
+// by the stack itself, instances on the Gluster store the stack built (compute-1/2) or on local disk
+// (compute-3). The walkthrough's moves carry running guests whose tick counter must not restart.
+import type { Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus } from "../../lib/openstack";
+import { computeService } from "../../lib/moves/service";
+import { lastTick, readConsole, ticking } from "../support/guest";
+import { GlanceClient } from "../../lib/openstack";
+import { labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
+
+const INSTANCES = "/var/lib/nova/instances";
+const VM = "vm-live-migration";
+const BLOCK_VM = "vm-block-migration";
+
+describe("real guests on libvirt/QEMU in the lab's computes", () => {
+    let stack: Stack;
+    let remove: () => Promise<void>;
+    const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
+    const ids: Record<string, string> = {};
+    const extra: string[] = [];
+    // The lab stack's servers, with a placement per test.
+    const servers = (vm: Record<string, unknown>, block: Record<string, unknown> = { host: "compute-3" }) => [
+        { name: VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement: vm },
+        { name: BLOCK_VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement: block },
+    ];
+
+    const hostOf = async (name: string) => serverHost((await nova.getServer(ids[name]!))!);
+    const diskPath = (name: string) => `${INSTANCES}/${ids[name]}/disk`;
+
+    beforeAll(async () => {
+        await labOpenStack("up");
+        await labGuest("register");
+        await labHosts("down");
+        await labHosts("up");
+        ({ stack, remove } = await labTestStack("guests"));
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }) });
+    });
+
+    afterAll(async () => {
+        for (const id of extra) await nova.deleteServer(id).catch(() => undefined);
+        await stack?.destroy().catch(() => undefined);
+        await remove?.();
+        for (const host of ["compute-1", "compute-2", "compute-3"]) {
+            const svc = await computeService(nova, host).catch(() => undefined);
+            if (svc) await nova.updateComputeService(String(svc.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
+        }
+    });
+
+    it("builds the hypervisors and boots real guests, on the Gluster store and on local disk", async () => {
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        Object.assign(ids, up.outputs.serverIds?.value);
+        expect(await hostOf(VM)).toBe("compute-1");
+        expect(await hostOf(BLOCK_VM)).toBe("compute-3");
+        await ticking(nova, ids[VM]!, 2);
+        await ticking(nova, ids[BLOCK_VM]!, 2);
+        // Where the disks are: on the shared store (seen from compute-2 too), and on compute-3's own disk.
+        await mustOnHost("compute-2", `test -f ${diskPath(VM)}`);
+        expect(await mustOnHost("compute-3", `findmnt -n -o FSTYPE --target ${INSTANCES}`)).not.toBe("fuse.glusterfs");
+        await mustOnHost("compute-3", `test -f ${diskPath(BLOCK_VM)}`);
+    });
+
+    it("live-migrates over shared storage: the guest keeps ticking, no reboot, the same disk file", async () => {
+        const before = lastTick(await readConsole(nova, ids[VM]!));
+        const inode = await mustOnHost("compute-2", `stat -c %i ${diskPath(VM)}`);
+        await setStackConfig(stack, { servers: servers({ host: "compute-2" }) });
+        const up = await stack.up();
+        expect(up.summary.resourceChanges?.update).toBe(1);
+        expect(await hostOf(VM)).toBe("compute-2");
+        const after = await ticking(nova, ids[VM]!, before.tick);
+        expect(after.boots).toEqual([]); // the console after the switch-over shows no boot banner
+        expect(lastTick(after).uptime).toBeGreaterThan(before.uptime);
+        expect(await mustOnHost("compute-1", `stat -c %i ${diskPath(VM)}`)).toBe(inode);
+    });
+
+    it("block-migrates from local disk: the guest keeps ticking, its disk now lives on the target", async () => {
+        const before = lastTick(await readConsole(nova, ids[BLOCK_VM]!));
+        await setStackConfig(stack, { servers: servers({ host: "compute-2" }, { host: "compute-1" }) });
+        await stack.up();
+        expect(await hostOf(BLOCK_VM)).toBe("compute-1");
+        const after = await ticking(nova, ids[BLOCK_VM]!, before.tick);
+        expect(after.boots).toEqual([]);
+        expect(lastTick(after).uptime).toBeGreaterThan(before.uptime);
+        await mustOnHost("compute-1", `test -f ${diskPath(BLOCK_VM)}`); // on the Gluster store now
+        expect((await onHost("compute-3", `test -e ${INSTANCES}/${ids[BLOCK_VM]}`)).code).not.toBe(0);
+    });
+
+    it("surfaces Nova's reason when block migration is forced onto shared storage, and the guest stays put", async () => {
+        const placements = servers({ host: "compute-1" }, { host: "compute-1" });
+        await setStackConfig(stack, { servers: placements, moves: { blockMigration: true, preflight: false } });
+        const err = await stack.up().then(() => undefined, (e: Error) => String(e));
+        expect(err).toMatch(/shared storage|InvalidSharedStorage|is not on local storage/i);
+        expect(err).toContain("the server is ACTIVE on compute-2");
+        expect(await hostOf(VM)).toBe("compute-2");
+        await ticking(nova, ids[VM]!, lastTick(await readConsole(nova, ids[VM]!)).tick);
+
+        // With the pre-flight (the default), the preview says so before anything is attempted.
+        await setStackConfig(stack, { servers: placements, moves: { blockMigration: true } });
+        const preview = await stack.preview().then(() => "", (e: Error) => String(e));
+        expect(preview).toContain(`pre-flight of ${VM}'s move compute-2 → compute-1: ${INSTANCES} is shared between compute-2 and compute-1, but moves.blockMigration is true`);
+        await setStackConfig(stack, { servers: servers({ host: "compute-2" }, { host: "compute-1" }), moves: {} });
+        await stack.up();
+    });
+
+    it("pre-flight stops a move to a host whose libvirt listener is down, before anything runs", async () => {
+        await mustOnHost("compute-3", "systemctl stop libvirtd-tls.socket libvirtd.service");
+        await setStackConfig(stack, { servers: servers({ host: "compute-3" }, { host: "compute-1" }) });
+        const preview = await stack.preview().then(() => "", (e: Error) => String(e));
+        expect(preview).toContain(`pre-flight of ${VM}'s move compute-2 → compute-3: compute-2 cannot reach libvirt on compute-3 over tls`);
+        const up = await stack.up().then(() => "", (e: Error) => String(e));
+        expect(up).toContain("cannot reach libvirt on compute-3");
+        expect(await hostOf(VM)).toBe("compute-2");
+        // Back as it was; refresh finds the stopped listener as drift and up restarts it.
+        await setStackConfig(stack, { servers: servers({ host: "compute-2" }, { host: "compute-1" }) });
+        await stack.up({ refresh: true });
+        await mustOnHost("compute-3", "systemctl is-active libvirtd-tls.socket");
+    });
+
+    it("pre-flight stops a move to a host whose instance store is not mounted", async () => {
+        await mustOnHost("compute-1", `umount -l ${INSTANCES}`);
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-1" }) });
+        const preview = await stack.preview().then(() => "", (e: Error) => String(e));
+        expect(preview).toMatch(new RegExp(`pre-flight of ${VM}'s move compute-2 → compute-1: .*${INSTANCES}`));
+        expect(await hostOf(VM)).toBe("compute-2");
+        await setStackConfig(stack, { servers: servers({ host: "compute-2" }, { host: "compute-1" }) });
+        await stack.up({ refresh: true });
+        await mustOnHost("compute-1", `findmnt -n -t fuse.glusterfs ${INSTANCES}`);
+    });
+
+    it("drains a real compute of 3 running guests; all keep ticking", async () => {
+        const image = (await new GlanceClient(nova.session).findImage("livemig-guest"))!.id;
+        for (let i = 0; i < 2; i++) {
+            extra.push((await nova.createServer({ name: `guest-drain-${i}`, flavorRef: "1", imageRef: image, host: "compute-2", availabilityZone: "nova", networks: "none" })).id);
+        }
+        for (const id of extra) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 180_000 });
+        const guests = [ids[VM]!, ...extra];
+        const before = new Map<string, number>();
+        for (const id of guests) before.set(id, lastTick(await ticking(nova, id, 1)).tick);
+
+        await setStackConfig(stack, {
+            servers: servers({ notOn: ["compute-2"] }, { host: "compute-1" }),
+            maintenance: [{ host: "compute-2", concurrency: 3, reason: "livemig test: firmware" }],
+        });
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        for (const id of guests) {
+            expect(serverHost((await nova.getServer(id))!)).not.toBe("compute-2");
+            const after = await ticking(nova, id, before.get(id)!);
+            expect(after.boots).toEqual([]);
+        }
+        expect((await computeService(nova, "compute-2")).status).toBe("disabled");
+        await setStackConfig(stack, { servers: servers({ notOn: ["compute-2"] }, { host: "compute-1" }), maintenance: [{ host: "compute-2", maintenance: false, reason: "livemig test: firmware" }] });
+        await stack.up();
+        for (const id of extra.splice(0)) await nova.deleteServer(id);
+    });
+
+    it("evacuates a guest from a dead host onto the same disk, and cleans up when the host returns", async () => {
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }) });
+        await stack.up();
+        expect(await hostOf(VM)).toBe("compute-1");
+        const lastBeforeKill = lastTick(await ticking(nova, ids[VM]!, 1)).tick;
+
+        await labHosts("kill", "compute-1"); // power loss: the guest dies with its host
+        await setStackConfig(stack, {
+            servers: servers({ notOn: ["compute-1"] }, { host: "compute-3" }),
+            evacuations: [{ host: "compute-1", fenced: true, target: "compute-2" }],
+        });
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        expect(await hostOf(VM)).toBe("compute-2");
+        const after = await ticking(nova, ids[VM]!, -1, 180_000);
+        expect(after.boots.length).toBeGreaterThan(0); // rebuilt and booted on compute-2…
+        expect(after.previousTick).toBeGreaterThanOrEqual(lastBeforeKill); // …from the same disk
+
+        // compute-1 comes back: nova-compute removes the stale guest and completes the evacuation; only
+        // then does the stack unforce the host.
+        await labHosts("start", "compute-1");
+        await setStackConfig(stack, { servers: servers({ notOn: ["compute-1"] }, { host: "compute-3" }) });
+        await stack.up();
+        expect((await computeService(nova, "compute-1")).forced_down).toBe(false);
+        await waitFor("the stale domain to go from compute-1", async () => !(await mustOnHost("compute-1", "virsh list --all --uuid")).includes(ids[VM]!), 120_000, 3000);
+    });
+});
