@@ -28,7 +28,8 @@ export interface ServerInstanceOutputs extends ServerInstanceInputs {
 /**
  * A compute that has just registered is only known to the API once the scheduler mapped it to a cell
  * (`discover_hosts`, every few seconds): until then a boot pinned to it is refused with "Compute host …
- * could not be found". Retry that one refusal for a bounded while.
+ * could not be found", or, for the zone only it serves, "The requested availability zone is not
+ * available". Retry those refusals, and only for a pinned boot, for a bounded while.
  */
 async function createWhenMapped<T>(create: () => Promise<T>, host: string | undefined): Promise<T> {
     const deadline = Date.now() + 180_000;
@@ -36,7 +37,7 @@ async function createWhenMapped<T>(create: () => Promise<T>, host: string | unde
         try {
             return await create();
         } catch (err) {
-            const unmapped = host !== undefined && /Compute host .* could not be found/.test((err as Error).message);
+            const unmapped = host !== undefined && /Compute host .* could not be found|requested availability zone is not available/.test((err as Error).message);
             if (!unmapped || Date.now() > deadline) throw err;
             await new Promise((r) => setTimeout(r, 5000));
         }
