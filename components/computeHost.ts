@@ -9,6 +9,7 @@ import { secretsStdin } from "../lib/hostscripts/prelude";
 import { pemSha256 } from "../lib/hostscripts/step";
 import type { SshTarget } from "../lib/ssh/exec";
 import { RemoteScript } from "../providers/remoteScript";
+import { ComputeServiceReady } from "../providers/computeReady";
 import { HostCertificate } from "../providers/tls";
 
 export interface ComputeHostArgs {
@@ -108,6 +109,15 @@ export class ComputeHost extends pulumi.ComponentResource {
                 `${name}-nova-compute`,
                 { host, step: "nova-compute", ...step, stdin: pulumi.secret(pulumi.output(args.novaCompute.controllerSettings).apply((t) => secretsStdin([t]))) },
                 { parent: this, dependsOn: [this.novaConfig, this.libvirt] },
+            );
+            new ComputeServiceReady(
+                `${name}-nova-service`,
+                {
+                    host: host.name,
+                    activeSince: this.novaCompute.stdout.apply((o) => /active since (\S+)/.exec(o)?.[1] ?? ""),
+                    timeoutSeconds: 300,
+                },
+                { parent: this },
             );
         }
         this.registerOutputs({ certPem: this.certPem });

@@ -74,7 +74,9 @@ mkdir -p ${cmd(spec.instancesPath)}
 systemctl enable --quiet nova-compute.service
 if [ \${#CHANGED[@]} -gt 0 ]; then systemctl restart nova-compute.service; echo "nova-compute (re)started"
 else systemctl is-active --quiet nova-compute.service || systemctl start nova-compute.service; fi
-systemctl is-active --quiet nova-compute.service || { journalctl -u nova-compute --no-pager -n 20 >&2; exit 1; }`;
+systemctl is-active --quiet nova-compute.service || { journalctl -u nova-compute --no-pager -n 20 >&2; exit 1; }
+# When this nova-compute started: Nova counts the service up once it reported in after that.
+echo "nova-compute active since $(date -u -d "$(systemctl show -p ActiveEnterTimestamp --value nova-compute.service)" +%Y-%m-%dT%H:%M:%SZ)"`;
     const check = `
 read_secret CONTROLLER
 while IFS=$'\\t' read -r sec key val; do

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { remoteScriptProvider } from "../../providers/remoteScript";
 import { bootVolumeProvider } from "../../providers/bootVolume";
+import { computeReadyProvider } from "../../providers/computeReady";
 import { evacuationProvider } from "../../providers/evacuation";
 import { hostMaintenanceProvider } from "../../providers/hostMaintenance";
 import { placementProvider } from "../../providers/placement";
@@ -19,6 +20,7 @@ const providers: [string, object][] = [
     ["Placement", placementProvider],
     ["HostMaintenance", hostMaintenanceProvider],
     ["Evacuation", evacuationProvider],
+    ["ComputeServiceReady", computeReadyProvider],
 ];
 
 async function deserialized<T>(provider: T): Promise<T> {

@@ -1,0 +1,60 @@
+// ComputeServiceReady: waits (bounded) until Nova sees a compute's nova-compute service up, with a heartbeat
+// from after the process started. Servers wait for it: a boot on a compute whose new nova-compute has not
+// reported in yet is refused as "No valid host" (its last heartbeat is that of the process before).
+import * as pulumi from "@pulumi/pulumi";
+import { computeService } from "../lib/moves/service";
+import { waitFor } from "../lib/openstack/wait";
+import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+
+export interface ComputeReadyInputs {
+    host: string;
+    /** ISO time the nova-compute process started (from the host script's output). */
+    activeSince: string;
+    timeoutSeconds: number;
+}
+
+export interface ComputeReadyOutputs extends ComputeReadyInputs {
+    state: string;
+}
+
+class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<ComputeReadyInputs, ComputeReadyOutputs> {
+    private clients?: OpenStackClients;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.clients = openstackClients(req.config);
+    }
+
+    private async wait(inputs: ComputeReadyInputs): Promise<ComputeReadyOutputs> {
+        const { nova } = mustHave(this.clients, "ComputeServiceReady");
+        const since = Date.parse(inputs.activeSince) || 0;
+        const svc = await waitFor(
+            `nova-compute on ${inputs.host} to report in to Nova`,
+            () => computeService(nova, inputs.host).catch(() => undefined),
+            (s) => !!s && s.state === "up" && Date.parse(`${s.updated_at}Z`.replace(/ZZ$/, "Z")) >= since - 1000,
+            { timeoutMs: inputs.timeoutSeconds * 1000, intervalMs: 2000, maxIntervalMs: 5000 },
+        );
+        return { ...inputs, state: svc!.state };
+    }
+
+    async create(inputs: ComputeReadyInputs): Promise<pulumi.dynamic.CreateResult<ComputeReadyOutputs>> {
+        return { id: inputs.host, outs: await this.wait(inputs) };
+    }
+
+    async update(_id: string, _olds: ComputeReadyOutputs, news: ComputeReadyInputs): Promise<pulumi.dynamic.UpdateResult<ComputeReadyOutputs>> {
+        return { outs: await this.wait(news) };
+    }
+
+    async diff(_id: string, olds: ComputeReadyOutputs, news: ComputeReadyInputs): Promise<pulumi.dynamic.DiffResult> {
+        return { changes: olds.activeSince !== news.activeSince || olds.host !== news.host || olds.timeoutSeconds !== news.timeoutSeconds };
+    }
+}
+
+export const computeReadyProvider = new ComputeReadyProvider();
+
+export class ComputeServiceReady extends pulumi.dynamic.Resource {
+    declare readonly state: pulumi.Output<string>;
+
+    constructor(name: string, args: { [K in keyof ComputeReadyInputs]: pulumi.Input<ComputeReadyInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(computeReadyProvider, name, { ...args, state: undefined }, opts, "livemig", "ComputeServiceReady");
+    }
+}
