@@ -116,6 +116,7 @@ const preflight =
               transport: config.libvirt.transport === "tls" ? ("tls" as const) : ("tcp" as const),
               instancesPath: config.nova.instancesPath,
               sharedStore: instanceStore ? instanceStoreComputes : [],
+              permitPostCopy: config.nova.permitPostCopy,
           }
         : undefined;
 // Servers wait for the hosts they may run on: nova-compute configured and the instance store mounted.

@@ -23,6 +23,7 @@ export interface PreflightSettings {
     instancesPath: string;
     /** Computes that mount the shared instance store. */
     sharedStore: string[];
+    permitPostCopy: boolean;
 }
 
 export interface PlacementInputs extends Placement, MoveSettings {
@@ -73,6 +74,7 @@ class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInpu
                     instancesPath: pf.instancesPath,
                     blockMigration: news.blockMigration,
                     sharedStore: pf.sharedStore,
+                    permitPostCopy: pf.permitPostCopy,
                 }),
             })),
         );

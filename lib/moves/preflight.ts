@@ -12,6 +12,8 @@ export interface PreflightPlan {
     blockMigration: boolean | "auto";
     /** Hosts that mount the shared instance store (an empty list: none is expected to). */
     sharedStore: string[];
+    /** nova permits post-copy: QEMU on both hosts must then be able to use userfaultfd. */
+    permitPostCopy: boolean;
 }
 
 const STEP = "live-migration pre-flight";
@@ -78,6 +80,21 @@ export async function preflight(creds: SshCredentials, p: PreflightPlan): Promis
         if (!cmp.ok || /incompatible/i.test(cmp.out)) failures.push(`the CPU of ${dst} is not compatible with ${src}'s: ${lastLine(cmp.out)}`);
     } else {
         failures.push(`cannot read ${src}'s host CPU from libvirt: ${lastLine(cpu.out)}`);
+    }
+    // 5. Post-copy needs userfaultfd for QEMU's (unprivileged) user; nova does not check, and every
+    //    migration then fails with "Postcopy is not supported".
+    if (p.permitPostCopy) {
+        const uffd = `[ "$(cat /proc/sys/vm/unprivileged_userfaultfd 2>/dev/null)" = 1 ] || runuser -u libvirt-qemu -- test -r /dev/userfaultfd -a -w /dev/userfaultfd`;
+        for (const h of [p.source, p.destination]) {
+            const r = await on(creds, h, uffd);
+            if (!r.ok) {
+                failures.push(
+                    `nova.permitPostCopy is true, but QEMU on ${h.name} cannot use userfaultfd (vm.unprivileged_userfaultfd is 0 and ` +
+                        `libvirt-qemu cannot open /dev/userfaultfd), so every migration would fail with "Postcopy is not supported": ` +
+                        `set vm.unprivileged_userfaultfd=1 there, or nova.permitPostCopy: false`,
+                );
+            }
+        }
     }
     return failures;
 }
