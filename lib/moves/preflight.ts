@@ -23,7 +23,10 @@ async function on(creds: SshCredentials, host: SshTarget, script: string): Promi
         const { stdout } = await runScript(host, creds, `set -u\n${script}`, { step: STEP, connectTimeoutMs: 15_000 });
         return { ok: true, out: stdout.trim() };
     } catch (err) {
-        return { ok: false, out: (err as Error).message };
+        // A failed check's own output says why (virsh's error, say); fall back to the error message.
+        const e = err as Error & { stdout?: string; stderr?: string };
+        const said = `${e.stdout ?? ""}\n${e.stderr ?? ""}`.trim();
+        return { ok: false, out: said || e.message };
     }
 }
 
