@@ -123,7 +123,14 @@ if [ "$mode" = socket ]; then
     systemctl start libvirtd.service
     echo "restarted libvirtd (changed: \${CHANGED[*]})"
   else
-    systemctl is-active --quiet ${want} || { systemctl reset-failed ${want} 2>/dev/null || true; systemctl start ${want}; }
+    if ! systemctl is-active --quiet ${want}; then
+      # systemd refuses to start a socket whose service already runs (libvirtd, activated meanwhile through
+      # its unix socket, e.g. by nova-compute): stop it first. Running guests survive a libvirtd restart.
+      systemctl stop libvirtd.service || true
+      systemctl reset-failed ${want} 2>/dev/null || true
+      systemctl start ${want}
+      echo "restarted ${want}"
+    fi
     systemctl is-active --quiet libvirtd.service || systemctl start libvirtd.service
   fi
 else
