@@ -295,7 +295,7 @@ os_bootstrap() {
   create_appcred_and_clouds
   wait "$disc" || osdie "nova: cell_v2 discover_hosts failed (see $OS_LOGS/discover-hosts.log)"
   create_fake_zone
-  date -u +%FT%TZ > "$OS_BOOTSTRAPPED"
+  { echo "at=$(date -u +%FT%TZ)"; echo "computes=$(os_computes | tr '\n' ' ')"; } > "$OS_BOOTSTRAPPED"
   oslog "cold bring-up took $((SECONDS - t0)) s"
 }
 
