@@ -117,6 +117,7 @@ const preflight =
               instancesPath: config.nova.instancesPath,
               sharedStore: instanceStore ? instanceStoreComputes : [],
               permitPostCopy: config.nova.permitPostCopy,
+              failedHosts: config.evacuations.map((e) => e.host),
           }
         : undefined;
 // Servers wait for the hosts they may run on: nova-compute configured and the instance store mounted.

@@ -24,7 +24,15 @@ export interface PreflightSettings {
     /** Computes that mount the shared instance store. */
     sharedStore: string[];
     permitPostCopy: boolean;
+    /**
+     * Hosts the stack declares failed (its evacuations): their servers are rebuilt elsewhere, not
+     * live-migrated, and the dead source cannot be asked anything, so their moves are not pre-flighted.
+     */
+    failedHosts: string[];
 }
+
+/** The pre-flight settings that bear on a placement's moves (a change of failed hosts does not). */
+const movesPreflight = (p?: PreflightSettings) => p && { ...p, failedHosts: undefined };
 
 export interface PlacementInputs extends Placement, MoveSettings {
     serverId: string;
@@ -59,7 +67,7 @@ class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInpu
         if (!pf || !this.ssh || !/^[0-9a-f-]{36}$/.test(news.serverId)) return { inputs: news };
         const server = await mustHave(this.clients, "Placement").nova.getServer(news.serverId);
         const source = server && serverHost(server);
-        if (!source || satisfies(news, source)) return { inputs: news };
+        if (!source || satisfies(news, source) || pf.failedHosts.includes(source)) return { inputs: news };
         const candidates = news.host !== undefined ? [news.host] : Object.keys(pf.hosts).filter((h) => h !== source && satisfies(news, h));
         const from = pf.hosts[source];
         const checked = candidates.filter((c) => pf.hosts[c] && from);
@@ -104,8 +112,8 @@ class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInpu
 
     async diff(_id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.DiffResult> {
         if (olds.serverId !== news.serverId) return { changes: true, replaces: ["serverId"] };
-        const settingsChanged = JSON.stringify([olds.host, olds.notOn, olds.blockMigration, olds.timeoutSeconds, olds.onTimeout, olds.serverName, olds.preflight]) !==
-            JSON.stringify([news.host, news.notOn, news.blockMigration, news.timeoutSeconds, news.onTimeout, news.serverName, news.preflight]);
+        const settingsChanged = JSON.stringify([olds.host, olds.notOn, olds.blockMigration, olds.timeoutSeconds, olds.onTimeout, olds.serverName, movesPreflight(olds.preflight)]) !==
+            JSON.stringify([news.host, news.notOn, news.blockMigration, news.timeoutSeconds, news.onTimeout, news.serverName, movesPreflight(news.preflight)]);
         return { changes: settingsChanged || !satisfies(news, olds.currentHost) };
     }
 
