@@ -121,7 +121,8 @@ function cloud(ctx: Ctx, cfg: Obj, hosts: unknown[]) {
     const leaving = new Map<string, string>();
     maintenance.forEach((m, i) => {
         known(obj(m).host, ["maintenance", i, "host"]);
-        if (typeof obj(m).host === "string") leaving.set(obj(m).host as string, "in maintenance");
+        // `maintenance: false` declares the host back in service: servers may go there again.
+        if (typeof obj(m).host === "string" && obj(m).maintenance !== false) leaving.set(obj(m).host as string, "in maintenance");
     });
     evacuations.forEach((e, i) => {
         const { host, target, servers: names } = obj(e);

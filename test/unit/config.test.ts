@@ -135,6 +135,21 @@ describe("stack config", () => {
         expect(cfg.evacuations[0]).toMatchObject({ reboot: true, concurrency: 4 });
     });
 
+    it("lets servers and evacuations go to a host declared back in service (maintenance: false)", () => {
+        const cfg = parseStackConfig(
+            "test",
+            "livemig",
+            raw({
+                computes: ["compute-1", "compute-2"],
+                servers: [{ ...server, placement: { host: "compute-2" } }],
+                maintenance: [{ host: "compute-2", maintenance: false }],
+                evacuations: [{ host: "compute-1", fenced: true, target: "compute-2" }],
+            }),
+            () => false,
+        );
+        expect(cfg.maintenance[0]!.maintenance).toBe(false);
+    });
+
     it("insists that a private key in the config is a secret", () => {
         const cfg = { ...good, ssh: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n…" } };
         expect(problems(cfg).map((p) => p.path)).toEqual(["ssh.privateKey"]);
