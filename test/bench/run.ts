@@ -1,6 +1,7 @@
 // `npm run bench [-- NAME…]`: the benchmarks, against the local lab (bring it up with `lab/lab up`, or use
 // `./run bench`). Figures are wall times and API request counts, each next to a peer measured in the same
-// run, and ratios against it. Names: hosts, drain, evacuate, preview (default: all).
+// run, and ratios against it. Names: hosts, drain, evacuate, preview, guests (default: all).
+import { benchGuests } from "./guests.bench";
 import { benchHosts } from "./hosts.bench";
 import { benchDrain, benchEvacuation } from "./moves.bench";
 import { benchPreview } from "./preview.bench";
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
     drain: benchDrain,
     evacuate: benchEvacuation,
     preview: benchPreview,
+    guests: benchGuests,
 };
 
 async function main() {

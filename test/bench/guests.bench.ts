@@ -1,0 +1,167 @@
+// Issue 5's figures: the walkthrough's moves of real guests (libvirt/QEMU inside the lab's computes).
+// Each move through `pulumi up` (a placement change) next to the same kind of move by the operator's own
+// tool in the same run (`openstack server migrate --live-migration --host` + polling), shared storage
+// beside block migration, with Nova's migration duration and libvirt's own job figures from the target
+// (`virsh domjobinfo --completed`: downtime, memory transferred). Then the lab's memory footprint.
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { NovaClient, OpenStackSession, loadCloud, serverHost, waitFor, type Server } from "../../lib/openstack";
+import { lastTick, readConsole, ticking } from "../support/guest";
+import { labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, openstackRun, setStackConfig } from "../support/lab";
+import { ratio, record, secs, timed } from "./support";
+
+const B = "real guests";
+const VM = "vm-live-migration"; // instances on the Gluster store (compute-1/2)
+const BLOCK_VM = "vm-block-migration"; // instances on compute-3's local disk
+
+const servers = (shared: string, block: string) => [
+    { name: VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement: { host: shared } },
+    { name: BLOCK_VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement: { host: block } },
+];
+
+interface MoveFigures {
+    novaSeconds: number;
+    downtimeMs?: number;
+    memoryMiB?: number;
+    libvirtMs?: number;
+}
+
+/** Nova's record of the server's latest live migration, and libvirt's job figures on the target. */
+async function figures(nova: NovaClient, id: string, target: string): Promise<MoveFigures> {
+    const [m] = await nova.listMigrations({ instanceUuid: id, migrationType: "live-migration" });
+    if (!m || m.status !== "completed" || m.dest_compute !== target) throw new Error(`no completed live migration of ${id} to ${target}: ${JSON.stringify(m)}`);
+    const novaSeconds = (Date.parse(`${m.updated_at}Z`) - Date.parse(`${m.created_at}Z`)) / 1000;
+    const server = (await nova.getServer(id)) as Server;
+    const domain = String(server["OS-EXT-SRV-ATTR:instance_name"]);
+    const info = await mustOnHost(target, `virsh domjobinfo --completed --keep-completed '${domain}'`);
+    const num = (label: string) => {
+        const m = new RegExp(`^${label}:\\s+([\\d.]+)`, "m").exec(info);
+        return m ? Number(m[1]) : undefined;
+    };
+    return { novaSeconds, downtimeMs: num("Total downtime"), memoryMiB: num("Memory processed"), libvirtMs: num("Time elapsed") };
+}
+
+function recordMove(what: string, totalMs: number, f: MoveFigures): void {
+    const bandwidth = f.memoryMiB !== undefined && f.libvirtMs ? `${(f.memoryMiB / (f.libvirtMs / 1000)).toFixed(0)} MiB/s` : "n/a";
+    record(
+        B,
+        what,
+        secs(totalMs),
+        `Nova's migration ${f.novaSeconds.toFixed(0)} s; libvirt: ${f.libvirtMs ?? "?"} ms, downtime ${f.downtimeMs ?? "?"} ms, ` +
+            `memory ${f.memoryMiB?.toFixed(1) ?? "?"} MiB → ${bandwidth}`,
+    );
+}
+
+/** The guest runs on `host`, Nova is idle, and it ticks past `tick` there: the move is verified. */
+async function verified(nova: NovaClient, id: string, host: string, tick: number): Promise<void> {
+    await waitFor(
+        `${id} ACTIVE on ${host}`,
+        () => nova.getServer(id),
+        (s) => !!s && s.status === "ACTIVE" && !s["OS-EXT-STS:task_state"] && serverHost(s) === host,
+        { timeoutMs: 600_000, intervalMs: 500, maxIntervalMs: 1000 },
+    );
+    const after = await ticking(nova, id, tick, 120_000);
+    if (after.boots.length) throw new Error(`${id} rebooted during its move`);
+}
+
+async function oursMove(stack: Stack, nova: NovaClient, id: string, target: string, placements: ReturnType<typeof servers>) {
+    const tick = lastTick(await readConsole(nova, id)).tick;
+    await setStackConfig(stack, { servers: placements });
+    const t = await timed(async () => {
+        await stack.up();
+        await verified(nova, id, target, tick);
+    });
+    return { ms: t.ms, figures: await figures(nova, id, target) };
+}
+
+async function peerMove(nova: NovaClient, id: string, target: string, block: boolean) {
+    const tick = lastTick(await readConsole(nova, id)).tick;
+    const t = await timed(async () => {
+        await openstackRun("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration", "--host", target, block ? "--block-migration" : "--shared-migration", id);
+        await verified(nova, id, target, tick);
+    });
+    return { ms: t.ms, figures: await figures(nova, id, target) };
+}
+
+/** Proportional set size (MiB) of every process in the PID namespace of `pid`. */
+function pssOfNamespace(pid: number): number {
+    const ns = readlinkSync(`/proc/${pid}/ns/pid`);
+    let kib = 0;
+    for (const p of readdirSync("/proc")) {
+        if (!/^\d+$/.test(p)) continue;
+        try {
+            if (readlinkSync(`/proc/${p}/ns/pid`) !== ns) continue;
+            const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"));
+            kib += m ? Number(m[1]) : 0;
+        } catch {
+            // the process ended meanwhile
+        }
+    }
+    return kib / 1024;
+}
+
+/** PSS (MiB) of the control plane: every process outside the hosts' namespaces whose command line names its state. */
+function pssOfControlPlane(): number {
+    let kib = 0;
+    for (const p of readdirSync("/proc")) {
+        if (!/^\d+$/.test(p)) continue;
+        try {
+            const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
+            if (!/livemig-lab\/openstack|rabbitmq|epmd|mariadbd/.test(cmd)) continue;
+            const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"));
+            kib += m ? Number(m[1]) : 0;
+        } catch {
+            // the process ended meanwhile
+        }
+    }
+    return kib / 1024;
+}
+
+async function footprint(): Promise<void> {
+    const hosts = ["compute-1", "compute-2", "compute-3", "n1", "n2", "n3", "n4"];
+    const perHost: string[] = [];
+    let total = 0;
+    for (const h of hosts) {
+        const mib = pssOfNamespace(Number((await labHosts("pid", h)).trim()));
+        perHost.push(`${h} ${mib.toFixed(0)}`);
+        total += mib;
+    }
+    const cp = pssOfControlPlane();
+    record(B, "lab memory (PSS) with the walkthrough's 2 VMs running", `${((total + cp) / 1024).toFixed(2)} GiB`, `control plane ${cp.toFixed(0)} MiB; hosts (MiB): ${perHost.join(", ")}`);
+}
+
+export async function benchGuests(): Promise<void> {
+    await labOpenStack("up");
+    await labGuest("register");
+    const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
+    const { stack, remove } = await labTestStack("bench-guests");
+    try {
+        await setStackConfig(stack, { servers: servers("compute-1", "compute-3") });
+        const boot = await stack.up();
+        const ids = boot.outputs.serverIds?.value as Record<string, string>;
+        const vm = ids[VM]!;
+        const blockVm = ids[BLOCK_VM]!;
+        await ticking(nova, vm, 2);
+        await ticking(nova, blockVm, 2);
+        await footprint();
+
+        // Shared storage: ours compute-1 → compute-2, the peer back compute-2 → compute-1.
+        const sharedOurs = await oursMove(stack, nova, vm, "compute-2", servers("compute-2", "compute-3"));
+        recordMove("shared storage, pulumi up to verified", sharedOurs.ms, sharedOurs.figures);
+        const sharedPeer = await peerMove(nova, vm, "compute-1", false);
+        recordMove("shared storage, peer: openstack server migrate --live-migration + polling", sharedPeer.ms, sharedPeer.figures);
+        record(B, "shared storage: time ours / peer", ratio(sharedOurs.ms, sharedPeer.ms));
+
+        // Block migration: ours compute-3 (local disk) → compute-1, the peer back compute-1 → compute-3.
+        const disk = await mustOnHost("compute-3", `du -k /var/lib/nova/instances/${blockVm}/disk | cut -f1`);
+        const blockOurs = await oursMove(stack, nova, blockVm, "compute-1", servers("compute-1", "compute-1"));
+        recordMove("block migration, pulumi up to verified", blockOurs.ms, blockOurs.figures);
+        const blockPeer = await peerMove(nova, blockVm, "compute-3", true);
+        recordMove("block migration, peer: openstack server migrate --live-migration --block-migration + polling", blockPeer.ms, blockPeer.figures);
+        record(B, "block migration: time ours / peer", ratio(blockOurs.ms, blockPeer.ms), `disk copied: ${(Number(disk) / 1024).toFixed(1)} MiB allocated`);
+        record(B, "Nova's migration time, block / shared (ours)", ratio(blockOurs.figures.novaSeconds, sharedOurs.figures.novaSeconds));
+    } finally {
+        await stack.destroy().catch(() => undefined);
+        await remove();
+    }
+}
