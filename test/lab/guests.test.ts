@@ -178,7 +178,7 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
         // compute-1 comes back: nova-compute removes the stale guest and completes the evacuation; only
         // then does the stack unforce the host.
         await labHosts("start", "compute-1");
-        await setStackConfig(stack, { servers: servers({ notOn: ["compute-1"] }, { host: "compute-3" }) });
+        await setStackConfig(stack, { servers: servers({ notOn: ["compute-1"] }, { host: "compute-3" }), evacuations: [] });
         await stack.up();
         expect((await computeService(nova, "compute-1")).forced_down).toBe(false);
         await waitFor("the stale domain to go from compute-1", async () => !(await mustOnHost("compute-1", "virsh list --all --uuid")).includes(ids[VM]!), 120_000, 3000);
