@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME…]`: the benchmarks, against the local lab (bring it up with `lab/lab up`, or use
 // `./run bench`). Figures are wall times and API request counts, each next to a peer measured in the same
-// run, and ratios against it. Names: hosts, drain, evacuate, preview, guests (default: all).
+// run, and ratios against it. Names: hosts, drain, evacuate, guests, preview (default: all).
 import { benchGuests } from "./guests.bench";
 import { benchHosts } from "./hosts.bench";
 import { benchDrain, benchEvacuation } from "./moves.bench";
@@ -11,8 +11,8 @@ const benches: Record<string, () => Promise<void>> = {
     hosts: benchHosts,
     drain: benchDrain,
     evacuate: benchEvacuation,
-    preview: benchPreview,
     guests: benchGuests,
+    preview: benchPreview,
 };
 
 async function main() {
