@@ -52,13 +52,22 @@ function recordMove(what: string, totalMs: number, f: MoveFigures): void {
     );
 }
 
-/** The guest runs on `host`, Nova is idle, and it ticks past `tick` there: the move is verified. */
+/**
+ * The same "done" for both sides: the guest is ACTIVE on `host` with no task, Nova's migration record
+ * is completed (the host changes a moment before that), and the guest ticks past `tick` there.
+ */
 async function verified(nova: NovaClient, id: string, host: string, tick: number): Promise<void> {
     await waitFor(
         `${id} ACTIVE on ${host}`,
         () => nova.getServer(id),
         (s) => !!s && s.status === "ACTIVE" && !s["OS-EXT-STS:task_state"] && serverHost(s) === host,
         { timeoutMs: 600_000, intervalMs: 500, maxIntervalMs: 1000 },
+    );
+    await waitFor(
+        `${id}'s live migration to ${host} to be completed`,
+        () => nova.listMigrations({ instanceUuid: id, migrationType: "live-migration" }),
+        ([m]) => !!m && m.dest_compute === host && m.status === "completed",
+        { timeoutMs: 120_000, intervalMs: 500, maxIntervalMs: 1000 },
     );
     const after = await ticking(nova, id, tick, 120_000);
     if (after.boots.length) throw new Error(`${id} rebooted during its move`);
