@@ -1,10 +1,18 @@
 // ComputeServiceReady: waits (bounded) until Nova sees a compute's nova-compute service up, with a heartbeat
 // from after the process started. Servers wait for it: a boot on a compute whose new nova-compute has not
-// reported in yet is refused as "No valid host" (its last heartbeat is that of the process before).
+// reported in yet is refused as "No valid host" (its last heartbeat is that of the process before), and so is
+// one whose libvirtd the stack has just restarted.
 import * as pulumi from "@pulumi/pulumi";
 import { computeService } from "../lib/moves/service";
 import { waitFor } from "../lib/openstack/wait";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+
+/**
+ * nova-compute disables its own service ("AUTO: Connection to libvirt lost") while libvirtd restarts, and
+ * enables it again once it reconnected; a boot in between finds no valid host. A disable by an operator
+ * (any other reason) is theirs and not waited out.
+ */
+const autoDisabled = (s: { status: string; disabled_reason?: string | null }) => s.status === "disabled" && /^AUTO:/.test(s.disabled_reason ?? "");
 
 export interface ComputeReadyInputs {
     host: string;
@@ -30,7 +38,7 @@ class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<ComputeRea
         const svc = await waitFor(
             `nova-compute on ${inputs.host} to report in to Nova`,
             () => computeService(nova, inputs.host).catch(() => undefined),
-            (s) => !!s && s.state === "up" && Date.parse(`${s.updated_at}Z`.replace(/ZZ$/, "Z")) >= since - 1000,
+            (s) => !!s && s.state === "up" && Date.parse(`${s.updated_at}Z`.replace(/ZZ$/, "Z")) >= since - 1000 && !autoDisabled(s),
             { timeoutMs: inputs.timeoutSeconds * 1000, intervalMs: 2000, maxIntervalMs: 5000 },
         );
         return { ...inputs, state: svc!.state };
