@@ -203,6 +203,19 @@ wait_computes() {
   done
 }
 
+# wait_cinder_pools TIMEOUT: until cinder-scheduler knows a backend. cinder-volume reports its pools only
+# periodically; a volume created before that fails with "Filtering removed all hosts".
+wait_cinder_pools() {
+  local timeout=$1 t0=$SECONDS proj
+  [ "${OS_TOKEN_OK:-}" = 1 ] || admin_token
+  proj=$(ks_id projects admin)
+  until [ "$(api GET "$CINDER_BASE/$proj/scheduler-stats/get_pools" | jq '.pools | length')" -gt 0 ]; do
+    [ $((SECONDS - t0)) -lt "$timeout" ] ||
+      osdie "cinder-scheduler knows no volume backend after ${timeout}s: see $OS_LOGS/cinder-volume.log"
+    sleep 1
+  done
+}
+
 create_flavors_image() {
   local f id
   for f in '{"flavor":{"name":"m1.tiny","ram":128,"vcpus":1,"disk":1,"id":"1"}}' \
@@ -295,6 +308,7 @@ os_bootstrap() {
   create_appcred_and_clouds
   wait "$disc" || osdie "nova: cell_v2 discover_hosts failed (see $OS_LOGS/discover-hosts.log)"
   create_fake_zone
+  wait_cinder_pools 120
   { echo "at=$(date -u +%FT%TZ)"; echo "computes=$(os_computes | tr '\n' ' ')"; } > "$OS_BOOTSTRAPPED"
   oslog "cold bring-up took $((SECONDS - t0)) s"
 }
