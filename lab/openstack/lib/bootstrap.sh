@@ -308,7 +308,7 @@ os_bootstrap() {
   create_appcred_and_clouds
   wait "$disc" || osdie "nova: cell_v2 discover_hosts failed (see $OS_LOGS/discover-hosts.log)"
   create_fake_zone
-  wait_cinder_pools 120
+  wait_cinder_pools 180
   { echo "at=$(date -u +%FT%TZ)"; echo "computes=$(os_computes | tr '\n' ' ')"; } > "$OS_BOOTSTRAPPED"
   oslog "cold bring-up took $((SECONDS - t0)) s"
 }

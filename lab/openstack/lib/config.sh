@@ -178,6 +178,9 @@ auth_strategy = keystone
 transport_url = $rb
 state_path = $OS_RUN/cinder
 api_paste_config = /etc/cinder/api-paste.ini
+# cinder-volume reports its pools to the scheduler on this period (default 60 s); until the first report
+# every volume fails with "Filtering removed all hosts".
+periodic_interval = 10
 enabled_backends = fake
 # No device-mapper in this kernel, so no LVM: the fake driver gives the real API and state machine.
 [fake]
