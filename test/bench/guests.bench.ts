@@ -92,14 +92,13 @@ async function peerMove(nova: NovaClient, id: string, target: string, block: boo
     return { ms: t.ms, figures: await figures(nova, id, target) };
 }
 
-/** Proportional set size (MiB) of every process in the PID namespace of `pid`. */
-function pssOfNamespace(pid: number): number {
-    const ns = readlinkSync(`/proc/${pid}/ns/pid`);
+/** Proportional set size (MiB) summed over the processes `wanted` picks (by PID). */
+function pssMiB(wanted: (pid: string) => boolean): number {
     let kib = 0;
     for (const p of readdirSync("/proc")) {
         if (!/^\d+$/.test(p)) continue;
         try {
-            if (readlinkSync(`/proc/${p}/ns/pid`) !== ns) continue;
+            if (!wanted(p)) continue;
             const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"));
             kib += m ? Number(m[1]) : 0;
         } catch {
@@ -109,33 +108,25 @@ function pssOfNamespace(pid: number): number {
     return kib / 1024;
 }
 
-/** PSS (MiB) of the control plane: every process outside the hosts' namespaces whose command line names its state. */
-function pssOfControlPlane(): number {
-    let kib = 0;
-    for (const p of readdirSync("/proc")) {
-        if (!/^\d+$/.test(p)) continue;
-        try {
-            const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
-            if (!/livemig-lab\/openstack|rabbitmq|epmd|mariadbd/.test(cmd)) continue;
-            const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"));
-            kib += m ? Number(m[1]) : 0;
-        } catch {
-            // the process ended meanwhile
-        }
-    }
-    return kib / 1024;
-}
+/** Every process in the PID namespace of `pid` (a lab host's PID 1). */
+const inNamespaceOf = (pid: number) => {
+    const ns = readlinkSync(`/proc/${pid}/ns/pid`);
+    return (p: string) => readlinkSync(`/proc/${p}/ns/pid`) === ns;
+};
+
+/** The control plane: every process whose command line names its state directory or infrastructure. */
+const controlPlane = (p: string) => /livemig-lab\/openstack|rabbitmq|epmd|mariadbd/.test(readFileSync(`/proc/${p}/cmdline`, "utf8"));
 
 async function footprint(): Promise<void> {
     const hosts = ["compute-1", "compute-2", "compute-3", "n1", "n2", "n3", "n4"];
     const perHost: string[] = [];
     let total = 0;
     for (const h of hosts) {
-        const mib = pssOfNamespace(Number((await labHosts("pid", h)).trim()));
+        const mib = pssMiB(inNamespaceOf(Number((await labHosts("pid", h)).trim())));
         perHost.push(`${h} ${mib.toFixed(0)}`);
         total += mib;
     }
-    const cp = pssOfControlPlane();
+    const cp = pssMiB(controlPlane);
     record(B, "lab memory (PSS) with the walkthrough's 2 VMs running", `${((total + cp) / 1024).toFixed(2)} GiB`, `control plane ${cp.toFixed(0)} MiB; hosts (MiB): ${perHost.join(", ")}`);
 }
 
