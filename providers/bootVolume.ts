@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { waitForVolumeGone, waitForVolumeStatus } from "../lib/openstack/volumeWait";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+import { lazyProvider, methodsOf } from "./lazy";
 
 export interface BootVolumeInputs {
     name: string;
@@ -17,7 +18,7 @@ export interface BootVolumeOutputs extends BootVolumeInputs {
     status: string;
 }
 
-class BootVolumeProvider implements pulumi.dynamic.ResourceProvider<BootVolumeInputs, BootVolumeOutputs> {
+export class BootVolumeProvider implements pulumi.dynamic.ResourceProvider<BootVolumeInputs, BootVolumeOutputs> {
     private clients?: OpenStackClients;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
@@ -64,7 +65,7 @@ class BootVolumeProvider implements pulumi.dynamic.ResourceProvider<BootVolumeIn
     }
 }
 
-export const bootVolumeProvider = new BootVolumeProvider();
+export const bootVolumeProvider = lazyProvider("providers/bootVolume", "BootVolumeProvider", methodsOf(BootVolumeProvider));
 
 export class BootVolume extends pulumi.dynamic.Resource {
     declare readonly name: pulumi.Output<string>;

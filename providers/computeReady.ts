@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { computeService } from "../lib/moves/service";
 import { waitFor } from "../lib/openstack/wait";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+import { lazyProvider, methodsOf } from "./lazy";
 
 /**
  * nova-compute disables its own service ("AUTO: Connection to libvirt lost") while libvirtd restarts, and
@@ -25,7 +26,7 @@ export interface ComputeReadyOutputs extends ComputeReadyInputs {
     state: string;
 }
 
-class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<ComputeReadyInputs, ComputeReadyOutputs> {
+export class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<ComputeReadyInputs, ComputeReadyOutputs> {
     private clients?: OpenStackClients;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
@@ -57,7 +58,7 @@ class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<ComputeRea
     }
 }
 
-export const computeReadyProvider = new ComputeReadyProvider();
+export const computeReadyProvider = lazyProvider("providers/computeReady", "ComputeReadyProvider", methodsOf(ComputeReadyProvider));
 
 export class ComputeServiceReady extends pulumi.dynamic.Resource {
     declare readonly state: pulumi.Output<string>;

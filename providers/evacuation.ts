@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { evacuateHost, recoverHost, type EvacuationPlan, type Evacuated } from "../lib/moves/evacuate";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+import { lazyProvider, methodsOf } from "./lazy";
 
 export type EvacuationInputs = EvacuationPlan;
 
@@ -21,7 +22,7 @@ async function remaining({ nova }: OpenStackClients, plan: EvacuationPlan): Prom
     return onHost.filter((s) => !plan.serverIds || plan.serverIds.includes(s.id)).length;
 }
 
-class EvacuationProvider implements pulumi.dynamic.ResourceProvider<EvacuationInputs, EvacuationOutputs> {
+export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<EvacuationInputs, EvacuationOutputs> {
     private clients?: OpenStackClients;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
@@ -68,7 +69,7 @@ class EvacuationProvider implements pulumi.dynamic.ResourceProvider<EvacuationIn
     }
 }
 
-export const evacuationProvider = new EvacuationProvider();
+export const evacuationProvider = lazyProvider("providers/evacuation", "EvacuationProvider", methodsOf(EvacuationProvider));
 
 export class Evacuation extends pulumi.dynamic.Resource {
     declare readonly evacuated: pulumi.Output<Evacuated[]>;

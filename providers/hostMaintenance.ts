@@ -6,6 +6,7 @@ import { disableForMaintenance, drainHost, endMaintenance, type DrainMove } from
 import type { MoveSettings } from "../lib/moves/placement";
 import { computeService } from "../lib/moves/service";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+import { lazyProvider, methodsOf } from "./lazy";
 
 export interface HostMaintenanceInputs extends MoveSettings {
     host: string;
@@ -24,7 +25,7 @@ export interface HostMaintenanceOutputs extends HostMaintenanceInputs {
     serversOnHost: number;
 }
 
-class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<HostMaintenanceInputs, HostMaintenanceOutputs> {
+export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<HostMaintenanceInputs, HostMaintenanceOutputs> {
     private clients?: OpenStackClients;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
@@ -93,7 +94,7 @@ class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<HostMai
     }
 }
 
-export const hostMaintenanceProvider = new HostMaintenanceProvider();
+export const hostMaintenanceProvider = lazyProvider("providers/hostMaintenance", "HostMaintenanceProvider", methodsOf(HostMaintenanceProvider));
 
 export class HostMaintenance extends pulumi.dynamic.Resource {
     declare readonly moves: pulumi.Output<DrainMove[]>;

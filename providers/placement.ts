@@ -8,6 +8,7 @@ import { preflight } from "../lib/moves/preflight";
 import type { SshTarget } from "../lib/ssh/exec";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { optionalSshCredentials, type ProviderSshCredentials } from "./sshCredentials";
+import { lazyProvider, methodsOf } from "./lazy";
 
 export interface Move {
     migrationId: number;
@@ -47,7 +48,7 @@ export interface PlacementOutputs extends PlacementInputs {
     lastMove?: Move;
 }
 
-class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInputs, PlacementOutputs> {
+export class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInputs, PlacementOutputs> {
     private clients?: OpenStackClients;
     private ssh?: ProviderSshCredentials;
 
@@ -132,7 +133,7 @@ class PlacementProvider implements pulumi.dynamic.ResourceProvider<PlacementInpu
     }
 }
 
-export const placementProvider = new PlacementProvider();
+export const placementProvider = lazyProvider("providers/placement", "PlacementProvider", methodsOf(PlacementProvider));
 
 export type PlacementArgs = { [K in keyof PlacementInputs]: pulumi.Input<PlacementInputs[K]> };
 

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { runScript, type SshCredentials, type SshTarget } from "../lib/ssh/exec";
 import { sshCredentialsFrom } from "./sshCredentials";
+import { lazyProvider, methodsOf } from "./lazy";
 
 export interface RemoteScriptArgs {
     /** Where to run; connection credentials come from the stack config, never from here. */
@@ -53,7 +54,7 @@ export function parseDrift(stdout: string): string[] {
         .map((l) => l.slice("DRIFT ".length).trim());
 }
 
-class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<RemoteScriptInputs, RemoteScriptOutputs> {
+export class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<RemoteScriptInputs, RemoteScriptOutputs> {
     private creds?: SshCredentials & { connectTimeoutMs: number };
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
@@ -105,7 +106,7 @@ class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<RemoteScri
     }
 }
 
-export const remoteScriptProvider = new RemoteScriptProvider();
+export const remoteScriptProvider = lazyProvider("providers/remoteScript", "RemoteScriptProvider", methodsOf(RemoteScriptProvider));
 
 export class RemoteScript extends pulumi.dynamic.Resource {
     declare readonly host: pulumi.Output<SshTarget>;

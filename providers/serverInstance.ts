@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { waitForServerGone, waitForServerStatus } from "../lib/openstack/serverWait";
 import { serverHost } from "../lib/openstack/novaTypes";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
+import { lazyProvider, methodsOf } from "./lazy";
 
 export interface ServerInstanceInputs {
     name: string;
@@ -44,7 +45,7 @@ async function createWhenMapped<T>(create: () => Promise<T>, host: string | unde
     }
 }
 
-class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<ServerInstanceInputs, ServerInstanceOutputs> {
+export class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<ServerInstanceInputs, ServerInstanceOutputs> {
     private clients?: OpenStackClients;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
@@ -107,7 +108,7 @@ class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<ServerIn
     }
 }
 
-export const serverInstanceProvider = new ServerInstanceProvider();
+export const serverInstanceProvider = lazyProvider("providers/serverInstance", "ServerInstanceProvider", methodsOf(ServerInstanceProvider));
 
 export class ServerInstance extends pulumi.dynamic.Resource {
     declare readonly name: pulumi.Output<string>;

@@ -2,6 +2,7 @@
 // encrypted in the state, never printed.
 import * as pulumi from "@pulumi/pulumi";
 import { createCa, createHostCert, type HostIdentity } from "../lib/tls/certs";
+import { lazyProvider, methodsOf } from "./lazy";
 
 const VALID_DAYS = 3650;
 
@@ -13,7 +14,7 @@ interface CaOutputs extends CaInputs {
     keyPem: string;
 }
 
-class CaProvider implements pulumi.dynamic.ResourceProvider<CaInputs, CaOutputs> {
+export class CaProvider implements pulumi.dynamic.ResourceProvider<CaInputs, CaOutputs> {
     async create(inputs: CaInputs): Promise<pulumi.dynamic.CreateResult<CaOutputs>> {
         const ca = createCa(inputs.commonName, VALID_DAYS);
         return { id: inputs.commonName, outs: { ...inputs, ...ca } };
@@ -24,7 +25,7 @@ class CaProvider implements pulumi.dynamic.ResourceProvider<CaInputs, CaOutputs>
     }
 }
 
-export const caProvider = new CaProvider();
+export const caProvider = lazyProvider("providers/tls", "CaProvider", methodsOf(CaProvider));
 
 /** A self-signed CA whose key never leaves the stack's (encrypted) state. */
 export class CertificateAuthority extends pulumi.dynamic.Resource {
@@ -46,7 +47,7 @@ interface CertOutputs extends CertInputs {
     keyPem: string;
 }
 
-class HostCertProvider implements pulumi.dynamic.ResourceProvider<CertInputs, CertOutputs> {
+export class HostCertProvider implements pulumi.dynamic.ResourceProvider<CertInputs, CertOutputs> {
     async create(inputs: CertInputs): Promise<pulumi.dynamic.CreateResult<CertOutputs>> {
         const cert = createHostCert({ certPem: inputs.caCertPem, keyPem: inputs.caKeyPem }, inputs.host, VALID_DAYS);
         return { id: inputs.host.name, outs: { ...inputs, ...cert } };
@@ -58,7 +59,7 @@ class HostCertProvider implements pulumi.dynamic.ResourceProvider<CertInputs, Ce
     }
 }
 
-export const hostCertProvider = new HostCertProvider();
+export const hostCertProvider = lazyProvider("providers/tls", "HostCertProvider", methodsOf(HostCertProvider));
 
 /** A certificate for one host, signed by the stack's CA; usable as TLS server and client. */
 export class HostCertificate extends pulumi.dynamic.Resource {

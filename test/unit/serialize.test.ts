@@ -38,7 +38,7 @@ describe("dynamic providers serialize", () => {
 
     it("keep their error messages after serialization (classes become functions there)", async () => {
         const p = await deserialized(remoteScriptProvider);
-        await p.configure({ config: { get: (k: string) => (k === "ssh" ? JSON.stringify({ privateKey: "unused", connectTimeoutSeconds: 1 }) : undefined), require: () => "" } });
+        await p.configure!({ config: { get: (k: string) => (k === "ssh" ? JSON.stringify({ privateKey: "unused", connectTimeoutSeconds: 1 }) : undefined), require: () => "" } });
         const err = await p
             .create({ host: { name: "nowhere", address: "127.0.0.1", port: 1, user: "root" }, step: "s", create: "true", drift: [] })
             .then(() => undefined, (e: Error) => e);
