@@ -9,7 +9,9 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bi
 PACKAGES="systemd systemd-sysv dbus openssh-server openssh-client iproute2 iputils-ping procps less
   ca-certificates openssl gnutls-bin libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
   qemu-system-x86 qemu-utils sasl2-bin libsasl2-modules glusterfs-server glusterfs-client xfsprogs
-  busybox-static linux-image-amd64 nova-compute nova-compute-qemu python3-libvirt"
+  busybox-static linux-image-amd64 nova-compute nova-compute-qemu python3-libvirt
+  corosync pacemaker pacemaker-cli-utils crmsh fence-agents ipmitool tcpdump
+  masakari-host-monitor masakari-instance-monitor masakari-process-monitor"
 
 # Nothing may start a daemon inside the chroot (it would run on the real machine).
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -52,6 +54,9 @@ if [ "$(id -u nova)" != 64060 ] || [ "$(id -g nova)" != 64060 ]; then echo "nova
 # (enabled): only the service's own boot-time start is removed. `systemctl disable libvirtd` would
 # also disable the sockets (its [Install] has Also=).
 systemctl disable nova-compute.service glusterd.service
+# The HA stack (Corosync/Pacemaker with STONITH, Masakari's monitors) runs where the stack declares it.
+systemctl disable corosync.service pacemaker.service masakari-host-monitor.service \
+  masakari-instance-monitor.service masakari-process-monitor.service
 rm -f /etc/systemd/system/multi-user.target.wants/libvirtd.service
 # libvirt-guests would pull libvirtd up at boot; it only matters on hosts that run guests.
 systemctl disable libvirt-guests.service

@@ -30,7 +30,13 @@ ensure_bridge() {
     ip link add "$LAB_BRIDGE" type bridge
   fi
   ip link set "$LAB_BRIDGE" up
-  if ! ip -4 addr show dev "$LAB_BRIDGE" | grep -q " $LAB_CONTROLLER_ADDR/"; then
-    ip addr add "$LAB_CONTROLLER_ADDR/$LAB_NETMASK" dev "$LAB_BRIDGE"
-  fi
+  bridge_has_addr "$LAB_CONTROLLER_ADDR" || ip addr add "$LAB_CONTROLLER_ADDR/$LAB_NETMASK" dev "$LAB_BRIDGE"
+}
+
+# bridge_has_addr ADDR: ADDR is on the lab bridge. (Read whole first: with pipefail, `ip … | grep -q` fails
+# when grep stops reading early and ip gets SIGPIPE, as soon as the bridge has many addresses.)
+bridge_has_addr() {
+  local addrs
+  addrs=$(ip -4 -o addr show dev "$LAB_BRIDGE")
+  grep -q " $1/" <<<"$addrs"
 }
