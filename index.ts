@@ -130,12 +130,20 @@ for (const m of config.maintenance) {
     maintenanceReports[m.host] = pulumi.output({ moves: r.moves, serversOnHost: r.serversOnHost, apiRequests: r.apiRequests });
     hostWork.push(r);
 }
+// Each host's power device, as the Evacuation provider takes it (the BMC password stays a secret).
+const fenceOf = (host: string) => {
+    const d = config.fenceDevices.find((f) => f.host === host);
+    if (!d) return undefined;
+    const { host: _h, ...device } = d;
+    return pulumi.secret(JSON.parse(JSON.stringify(device)) as typeof device);
+};
 for (const e of config.evacuations) {
     const r = new Evacuation(
         `evacuation-${e.host}`,
         {
             host: e.host,
             fenced: e.fenced,
+            fence: fenceOf(e.host),
             serverIds: e.servers && pulumi.all(e.servers.map((n) => idByName.get(n)!)),
             target: e.target,
             reboot: e.reboot,
@@ -144,7 +152,7 @@ for (const e of config.evacuations) {
         },
         { dependsOn: instances },
     );
-    evacuationReports[e.host] = pulumi.output({ evacuated: r.evacuated, apiRequests: r.apiRequests });
+    evacuationReports[e.host] = pulumi.output({ fencing: r.fencing, evacuated: r.evacuated, apiRequests: r.apiRequests });
     hostWork.push(r);
 }
 

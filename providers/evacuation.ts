@@ -2,13 +2,15 @@
 // shared or volume-backed disks). Refuses while the host may still be running them; see lib/moves/evacuate.
 // Removing the resource (the host is back) unforces the host once Nova marked every evacuation completed.
 import * as pulumi from "@pulumi/pulumi";
-import { evacuateHost, recoverHost, type EvacuationPlan, type Evacuated } from "../lib/moves/evacuate";
+import { evacuateHost, recoverHost, type EvacuationPlan, type Evacuated, type Fencing } from "../lib/moves/evacuate";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { lazyProvider, methodsOf } from "./lazy";
 
 export type EvacuationInputs = EvacuationPlan;
 
 export interface EvacuationOutputs extends EvacuationInputs {
+    /** How the last update proved the host off before rebuilding anything. */
+    fencing?: Fencing;
     /** Every server this resource recovered (kept across updates: needed to unforce the host later). */
     evacuated: Evacuated[];
     /** Observed: servers of this plan that Nova still places on the failed host. */
@@ -32,7 +34,7 @@ export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<Evacu
     private async apply(plan: EvacuationInputs, previous: Evacuated[]): Promise<EvacuationOutputs> {
         const { nova, session } = mustHave(this.clients, "Evacuation");
         const requestsBefore = session.stats.requests;
-        const { evacuated, failures } = await evacuateHost(nova, plan);
+        const { fencing, evacuated, failures } = await evacuateHost(nova, plan);
         const all = [...previous.filter((p) => !evacuated.some((e) => e.serverId === p.serverId)), ...evacuated];
         if (failures.length > 0) {
             throw new Error(
@@ -41,7 +43,7 @@ export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<Evacu
             );
         }
         const remainingOnHost = await remaining(mustHave(this.clients, "Evacuation"), plan);
-        return { ...plan, evacuated: all, remainingOnHost, apiRequests: session.stats.requests - requestsBefore };
+        return { ...plan, fencing, evacuated: all, remainingOnHost, apiRequests: session.stats.requests - requestsBefore };
     }
 
     async create(inputs: EvacuationInputs): Promise<pulumi.dynamic.CreateResult<EvacuationOutputs>> {
@@ -54,7 +56,7 @@ export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<Evacu
 
     async diff(_id: string, olds: EvacuationOutputs, news: EvacuationInputs): Promise<pulumi.dynamic.DiffResult> {
         if (olds.host !== news.host) return { changes: true, replaces: ["host"], deleteBeforeReplace: true };
-        const keys = ["fenced", "serverIds", "target", "reboot", "concurrency", "timeoutSeconds"] as const;
+        const keys = ["fenced", "fence", "serverIds", "target", "reboot", "concurrency", "timeoutSeconds"] as const;
         const changed = keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
         return { changes: changed || olds.remainingOnHost > 0 };
     }
@@ -65,18 +67,27 @@ export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<Evacu
     }
 
     async delete(_id: string, props: EvacuationOutputs): Promise<void> {
-        await recoverHost(mustHave(this.clients, "Evacuation").nova, props.host, props.evacuated ?? [], props.timeoutSeconds);
+        await recoverHost(mustHave(this.clients, "Evacuation").nova, props.host, props.evacuated ?? [], props.timeoutSeconds, props.fence);
     }
 }
 
 export const evacuationProvider = lazyProvider("providers/evacuation", "EvacuationProvider", methodsOf(EvacuationProvider));
 
 export class Evacuation extends pulumi.dynamic.Resource {
+    declare readonly fencing: pulumi.Output<Fencing | undefined>;
     declare readonly evacuated: pulumi.Output<Evacuated[]>;
     declare readonly remainingOnHost: pulumi.Output<number>;
     declare readonly apiRequests: pulumi.Output<number>;
 
     constructor(name: string, args: { [K in keyof EvacuationInputs]: pulumi.Input<EvacuationInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(evacuationProvider, name, { ...args, evacuated: undefined, remainingOnHost: undefined, apiRequests: undefined }, opts, "livemig", "Evacuation");
+        // The fence device holds the BMC password: secret in the state, like every output derived from it.
+        super(
+            evacuationProvider,
+            name,
+            { ...args, fencing: undefined, evacuated: undefined, remainingOnHost: undefined, apiRequests: undefined },
+            { ...opts, additionalSecretOutputs: ["fence", ...(opts?.additionalSecretOutputs ?? [])] },
+            "livemig",
+            "Evacuation",
+        );
     }
 }

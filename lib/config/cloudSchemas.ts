@@ -80,8 +80,9 @@ export const evacuationSchema = z.strictObject({
     /** The failed compute. */
     host: hostName,
     /**
-     * You powered the host off (or cut it off): the provider forces its service down and evacuates at once.
-     * Without it, evacuation waits for Nova to see the service down, and refuses while it is up.
+     * You powered the host off yourself (it has no fence device, or its device cannot be reached): the
+     * provider forces its service down and evacuates at once. Without it, the host's fence device
+     * (fenceDevices) must power it off and report it off first; with neither, the evacuation is refused.
      */
     fenced: z.boolean().default(false),
     /** Server names to recover; default: every server on the host. */

@@ -1,6 +1,7 @@
 // Rules that span several parts of the config (hosts referenced elsewhere, brick layout, opt-ins).
 // They run even when other fields are invalid, so the value may be malformed: every read is defensive.
 import type { z } from "zod";
+import { AGENT_ONLY } from "./fenceSchemas";
 
 type Ctx = z.core.$RefinementCtx<unknown>;
 type Obj = Record<string, unknown>;
@@ -103,10 +104,15 @@ function unique(ctx: Ctx, items: unknown[], field: string, path: string, what: s
 }
 
 /** Servers, maintenance and evacuations: hosts must be known computes, and plans must not contradict. */
-function cloud(ctx: Ctx, cfg: Obj, hosts: unknown[]) {
-    const computes = Array.isArray(cfg.computes)
+/** The `computes` list, or else the hosts with the compute role. */
+function knownComputes(cfg: Obj, hosts: unknown[]): string[] {
+    return Array.isArray(cfg.computes)
         ? cfg.computes.filter((c): c is string => typeof c === "string")
         : hosts.filter((h) => arr(obj(h).roles).includes("compute")).map((h) => str(obj(h).name)).filter((n): n is string => !!n);
+}
+
+function cloud(ctx: Ctx, cfg: Obj, hosts: unknown[]) {
+    const computes = knownComputes(cfg, hosts);
     const known = (name: unknown, path: (string | number)[]) => {
         if (typeof name === "string" && !computes.includes(name)) {
             issue(ctx, path, `${JSON.stringify(name)} is not a known compute; known: ${computes.join(", ") || "none"} (hosts with the compute role, or the computes list)`, name);
@@ -150,6 +156,39 @@ function cloud(ctx: Ctx, cfg: Obj, hosts: unknown[]) {
     });
 }
 
+/**
+ * Fence devices name known hosts, one each; agent-specific options match the agent; and every evacuation
+ * has its proof that the host is off: a fence device, or the operator's `fenced: true`.
+ */
+function fencing(ctx: Ctx, cfg: Obj, known: string[]) {
+    const devices = arr(cfg.fenceDevices);
+    unique(ctx, devices, "host", "fenceDevices", "host");
+    devices.forEach((d, i) => {
+        const dev = obj(d);
+        if (typeof dev.host === "string" && !known.includes(dev.host)) {
+            issue(ctx, ["fenceDevices", i, "host"], `${JSON.stringify(dev.host)} is not a declared host or known compute; known: ${known.join(", ") || "none"}`, dev.host);
+        }
+        for (const [key, agent] of Object.entries(AGENT_ONLY)) {
+            if (dev[key] !== undefined && typeof dev.agent === "string" && dev.agent !== agent) {
+                issue(ctx, ["fenceDevices", i, key], `${key} is an option of ${agent}, not of ${dev.agent}`);
+            }
+        }
+    });
+    const fenceable = new Set(devices.map((d) => obj(d).host).filter((h): h is string => typeof h === "string"));
+    arr(cfg.evacuations).forEach((e, i) => {
+        const { host, fenced } = obj(e);
+        if (typeof host !== "string" || fenced === true || fenceable.has(host)) return;
+        issue(
+            ctx,
+            ["evacuations", i],
+            `evacuating ${host} needs proof that it is off, or its servers could run twice on the same disks: declare its ` +
+                `power device in fenceDevices (the stack then powers it off and waits until the device reports it off), or power ` +
+                `it off yourself and set fenced: true. A down nova-compute service is no such proof (a crashed service or a cut ` +
+                `network looks the same to Nova)`,
+        );
+    });
+}
+
 export function crossChecks(value: unknown, ctx: Ctx): void {
     const cfg = obj(value);
     const hosts = arr(cfg.hosts);
@@ -167,4 +206,5 @@ export function crossChecks(value: unknown, ctx: Ctx): void {
     if (cfg.instanceStore !== undefined) instanceStore(ctx, roles, obj(cfg.instanceStore), cfg.gluster !== undefined);
     arr(obj(cfg.novaCompute).computes).forEach((c, i) => declared(ctx, roles, c, "compute", ["novaCompute", "computes", i]));
     cloud(ctx, cfg, hosts);
+    fencing(ctx, cfg, [...new Set([...roles.keys(), ...knownComputes(cfg, hosts)])]);
 }

@@ -72,11 +72,22 @@ function toProblems(error: z.ZodError): ConfigProblem[] {
     return problems;
 }
 
-/** Values that must be stored with --secret: [top-level key, path below it, how to set it]. */
-const SECRET_FIELDS: [string, string[], string][] = [
-    ["ssh", ["privateKey"], "pulumi config set --secret --path PATH < key"],
-    ["libvirt", ["sasl", "password"], "pulumi config set --secret --path PATH"],
-];
+/** Values that must be stored with --secret: where they are (`fenceDevices[0].password`), and how to set one. */
+function secretValues(input: Record<string, unknown>): { key: string; path: string; how: string }[] {
+    const at = (v: unknown, ...keys: (string | number)[]) => keys.reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), v);
+    const found: { key: string; path: string; how: string }[] = [];
+    if (at(input, "ssh", "privateKey") !== undefined) found.push({ key: "ssh", path: "ssh.privateKey", how: "pulumi config set --secret --path ssh.privateKey < key" });
+    if (at(input, "libvirt", "sasl", "password") !== undefined) {
+        found.push({ key: "libvirt", path: "libvirt.sasl.password", how: "pulumi config set --secret --path libvirt.sasl.password" });
+    }
+    const devices = Array.isArray(input.fenceDevices) ? input.fenceDevices : [];
+    devices.forEach((_, i) => {
+        if (at(devices, i, "password") !== undefined) {
+            found.push({ key: "fenceDevices", path: `fenceDevices[${i}].password`, how: `pulumi config set --secret --path 'fenceDevices[${i}].password'` });
+        }
+    });
+    return found;
+}
 
 /**
  * Validates the `<namespace>:*` keys of a stack's config.
@@ -101,13 +112,8 @@ export function parseStackConfig(
     }
     const result = stackConfigSchema.safeParse(input);
     const problems = result.success ? [] : toProblems(result.error);
-    for (const [key, field, how] of SECRET_FIELDS) {
-        const section = input[key] as Record<string, unknown> | undefined;
-        const value = field.reduce<unknown>((v, f) => (v as Record<string, unknown> | undefined)?.[f], section);
-        if (value !== undefined && !isSecret(`${namespace}:${key}`)) {
-            const path = [key, ...field].join(".");
-            problems.push({ path, message: `must be a secret: ${how.replace("PATH", path)} (then remove the clear-text value)` });
-        }
+    for (const { key, path, how } of secretValues(input)) {
+        if (!isSecret(`${namespace}:${key}`)) problems.push({ path, message: `must be a secret: ${how} (then remove the clear-text value)` });
     }
     if (problems.length > 0 || !result.success) throw new ConfigError(stack, problems);
     return result.data;

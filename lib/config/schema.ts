@@ -4,6 +4,7 @@ import { z } from "zod";
 import { absolutePath, address, cloudName, hostName, port, unixUser } from "./fields";
 import { evacuationSchema, maintenanceSchema, moveDefaults, movesSchema, serverSchema } from "./cloudSchemas";
 import { crossChecks } from "./crossChecks";
+import { fenceDeviceSchema } from "./fenceSchemas";
 import { glusterSchema, instanceStoreSchema, libvirtSchema, novaComputeSchema, novaDefaults, novaSchema } from "./hostSchemas";
 
 export const ROLES = ["compute", "gluster"] as const;
@@ -66,6 +67,8 @@ export const stackConfigSchema = z
         servers: z.array(serverSchema).default([]),
         maintenance: z.array(maintenanceSchema).default([]),
         evacuations: z.array(evacuationSchema).default([]),
+        /** How each host is powered off and on (its BMC), so that an evacuation can fence it first; default none. */
+        fenceDevices: z.array(fenceDeviceSchema).default([]),
     })
     // Runs even when other fields are invalid (`when`), so every problem is reported in one go.
     .superRefine(crossChecks, { when: () => true });

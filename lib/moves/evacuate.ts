@@ -1,17 +1,27 @@
-// Recovery of servers from a failed host. Never while the host may still run them: the compute service
-// must be down, or the host declared fenced (powered off by the operator), in which case it is forced down.
+// Recovery of servers from a failed host. Never while the host may still run them: its fence device must
+// have powered it off and report it off, or the operator must have declared it fenced (powered off by other
+// means). A down compute service is no proof: a crashed nova-compute, a broken message bus or a network
+// partition look the same to Nova while the guests go on running. Once the host is off, its service is
+// forced down, so Nova lets the servers be rebuilt elsewhere at once.
+import type { FenceDevice } from "../fencing/agent";
+import { FenceError, fenceOff, powerStatus } from "../fencing/fence";
 import { evacuateAndWait } from "../openstack/evacuate";
 import type { NovaClient } from "../openstack/nova";
 import { waitForServerStatus } from "../openstack/serverWait";
 import { waitForMigration } from "../openstack/migrationWait";
 import { runPool } from "./pool";
 import type { ServerMove } from "./serverMove";
-import { computeService, describeService } from "./service";
+import { computeService } from "./service";
+
+/** The host's power device, with how long it may take to report the host off. */
+export type EvacuationFence = FenceDevice & { timeoutSeconds: number };
 
 export interface EvacuationPlan {
     host: string;
-    /** The operator says the host is powered off / isolated: force its service down. */
+    /** The operator says the host is powered off: no fence device needs to confirm it. */
     fenced: boolean;
+    /** The host's power device: the evacuation powers the host off through it and waits for "off". */
+    fence?: EvacuationFence;
     /** Server ids to recover; default every server on the host. */
     serverIds?: string[];
     /** Where to; default the scheduler's choice. */
@@ -24,25 +34,59 @@ export interface EvacuationPlan {
 
 export type Evacuated = ServerMove;
 
-/** Throws, naming the reason, unless it is safe to evacuate `host`; forces it down when fenced. */
-export async function assertEvacuable(nova: NovaClient, host: string, fenced: boolean): Promise<{ forcedDown: boolean }> {
-    const svc = await computeService(nova, host);
-    if (fenced) {
-        if (!svc.forced_down) await nova.updateComputeService(String(svc.id), { forcedDown: true });
-        return { forcedDown: true };
-    }
-    if (svc.state === "up" && !svc.forced_down) {
-        throw new Error(
-            `refusing to evacuate ${host}: ${describeService(svc)}, so the host may still be running its servers ` +
-                `(evacuating them would run two copies on the same disks). Power the host off and set fenced: true, ` +
-                `or wait until Nova reports its service down`,
-        );
-    }
-    return { forcedDown: !!svc.forced_down };
+/** How the host was proven off before anything was rebuilt elsewhere. */
+export interface Fencing {
+    /** fence-device: powered off (or found off) by its device; declared: the operator's fenced: true. */
+    method: "fence-device" | "declared";
+    /** The device already reported the host off. */
+    alreadyOff: boolean;
+    /** Time spent fencing (device reads and power-off), ms. */
+    durationMs: number;
+    /** What the device said when it could not be read (declared fenced only). */
+    note?: string;
 }
 
-export async function evacuateHost(nova: NovaClient, plan: EvacuationPlan): Promise<{ evacuated: Evacuated[]; failures: { serverId: string; error: string }[] }> {
-    await assertEvacuable(nova, plan.host, plan.fenced);
+/**
+ * Makes sure the host is off, or throws naming the reason; then forces its compute service down.
+ * With a fence device: fenced: true needs the device not to report the host on (a device that cannot be
+ * read is the operator's call); otherwise the host is powered off and must then read "off".
+ */
+export async function fenceForEvacuation(nova: NovaClient, plan: Pick<EvacuationPlan, "host" | "fenced" | "fence">): Promise<Fencing> {
+    const { host, fence } = plan;
+    const start = Date.now();
+    let fencing: Fencing;
+    if (fence && plan.fenced) {
+        const power = await powerStatus(host, fence).catch((err: Error) => err);
+        if (power === "on") {
+            throw new FenceError(
+                host,
+                `refusing to evacuate ${host}: it is declared fenced, but its fence device (${fence.agent} at ${fence.address}) reports it powered on, ` +
+                    `so it may still be running its servers. Power it off (or remove fenced: true and let the stack do it)`,
+            );
+        }
+        fencing = { method: "declared", alreadyOff: power === "off", durationMs: Date.now() - start, ...(power instanceof Error ? { note: power.message } : {}) };
+    } else if (fence) {
+        const r = await fenceOff(host, fence, { timeoutMs: fence.timeoutSeconds * 1000 });
+        fencing = { method: "fence-device", alreadyOff: r.alreadyOff, durationMs: r.durationMs };
+    } else if (plan.fenced) {
+        fencing = { method: "declared", alreadyOff: true, durationMs: 0 };
+    } else {
+        throw new FenceError(
+            host,
+            `refusing to evacuate ${host}: nothing proves it is off (whatever Nova reports: a down nova-compute may be a crashed service ` +
+                `or a cut network while the guests run on). Declare its fence device in fenceDevices, or power it off and set fenced: true`,
+        );
+    }
+    const svc = await computeService(nova, host);
+    if (!svc.forced_down) await nova.updateComputeService(String(svc.id), { forcedDown: true });
+    return fencing;
+}
+
+export async function evacuateHost(
+    nova: NovaClient,
+    plan: EvacuationPlan,
+): Promise<{ fencing: Fencing; evacuated: Evacuated[]; failures: { serverId: string; error: string }[] }> {
+    const fencing = await fenceForEvacuation(nova, plan);
     const onHost = await nova.listServers({ host: plan.host, allTenants: true });
     const servers = plan.serverIds ? onHost.filter((s) => plan.serverIds!.includes(s.id)) : onHost;
     const timeoutMs = plan.timeoutSeconds * 1000;
@@ -55,6 +99,7 @@ export async function evacuateHost(nova: NovaClient, plan: EvacuationPlan): Prom
         return { serverId: server.id, serverName: server.name, migrationId: move.migrationId, source: move.source, destination: move.destination, durationMs: move.durationMs };
     });
     return {
+        fencing,
         evacuated: results.filter((r) => r.result).map((r) => r.result!),
         failures: results.filter((r) => r.error).map((r) => ({ serverId: r.item.id, error: r.error!.message })),
     };
@@ -69,9 +114,18 @@ export async function recoverHost(
     host: string,
     evacuated: { serverId: string; migrationId: number }[],
     timeoutSeconds: number,
+    fence?: FenceDevice,
 ): Promise<void> {
     const svc = await computeService(nova, host);
     if (!svc.forced_down) return;
+    // Powering the host on is the operator's decision (it was fenced for a reason): say so at once
+    // rather than wait for a clean-up that cannot happen.
+    if (fence && (await powerStatus(host, fence).catch(() => undefined)) === "off") {
+        throw new Error(
+            `${host} is still forced down: its fence device reports it powered off. Power it on (e.g. through its BMC), ` +
+                `let nova-compute start and clean up the evacuated servers, then run pulumi up again`,
+        );
+    }
     for (const { serverId, migrationId: id } of evacuated) {
         await waitForMigration(nova, { instanceUuid: serverId, migrationId: id, statuses: ["completed"], timeoutMs: timeoutSeconds * 1000 }).catch((err: Error) => {
             throw new Error(

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { pulumiEnv, repoRoot, toolchainBin } from "../support/env";
-import { configuredTestStack, labOpenStack, openstackCli, openstackRun, setStackConfig, waitFor } from "../support/lab";
+import { configuredTestStack, labBmc, labFenceDevice, labOpenStack, openstackCli, openstackRun, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration";
 const VOL_VM = "vm-boot-from-vol";
@@ -47,6 +47,7 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
 
     beforeAll(async () => {
         await labOpenStack("up");
+        await labBmc("up");
         ({ stack, remove } = await configuredTestStack("moves", config()));
     });
 
@@ -126,13 +127,32 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await stack.up();
     });
 
-    it("refuses to evacuate a host whose compute service is up", async () => {
+    it("refuses to evacuate a host without proof that it is off (no fence device, not declared fenced)", async () => {
         const { host } = await where(VM);
         await setStackConfig(stack, config({ placement: { notOn: [host] }, evacuations: [{ host }] }));
         const err = await stack.up().then(() => undefined, (e: Error) => e);
-        expect(String(err)).toContain(`refusing to evacuate ${host}: nova-compute on ${host} is up`);
+        expect(String(err)).toContain(`evacuating ${host} needs proof that it is off`);
         expect(await where(VM)).toEqual({ host, status: "ACTIVE" });
         expect(await where(VOL_VM)).toEqual({ host, status: "ACTIVE" });
+    });
+
+    it("powers a failed host off through its BMC (fence_ipmilan), then evacuates both VMs", async () => {
+        const { host } = await where(VM);
+        const device = await labFenceDevice(host);
+        await setStackConfig(stack, { ...config({ placement: { notOn: [host] }, evacuations: [{ host }] }), fenceDevices: [device] }, ["fenceDevices"]);
+        const up = await stack.up();
+        expect(up.outputs.evacuations?.value?.[host]?.fencing).toMatchObject({ method: "fence-device", alreadyOff: false });
+        // The fake compute's "power" is its nova-compute process: the BMC stopped it.
+        expect((await labBmc("power", host, "status")).trim()).toBe("Chassis Power is off");
+        for (const name of [VM, VOL_VM]) expect((await where(name)).host).not.toBe(host);
+        // Back: powered on, its nova-compute cleans up; removing the evacuation unforces the host.
+        await labBmc("power", host, "on");
+        await labOpenStack("start", `nova-compute@${host}`);
+        await setStackConfig(stack, { ...config({ placement: { notOn: [host] } }), fenceDevices: [device] }, ["fenceDevices"]);
+        await stack.up();
+        expect((await computeService(nova, host)).forced_down).toBe(false);
+        await setStackConfig(stack, { ...config({ placement: { host } }), fenceDevices: [] });
+        await stack.up();
     });
 
     it("evacuates both VMs from a failed, fenced host, then unforces it once it is back", async () => {

@@ -1,6 +1,6 @@
 // Driving the lab from tests: its hosts (lab/hosts/hosts) and commands run inside them.
 import { execFile } from "node:child_process";
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
@@ -51,17 +51,17 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 
 /**
  * A throw-away stack of the main project with the lab stack's config (stacks/Pulumi.lab.yaml), so tests
- * never touch the user's own `lab` stack.
+ * never touch the user's own `lab` stack. It keeps the lab file's encryption salt and uses the lab's
+ * passphrase, so the lab's secrets (the BMC passwords) decrypt in it too.
  */
 export async function labTestStack(name: string): Promise<{ stack: Stack; remove(): Promise<void> }> {
     const stackName = `test-${name}-${process.pid}`;
     const file = path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`);
     copyFileSync(path.join(repoRoot, "stacks/Pulumi.lab.yaml"), file);
-    // The lab file's salt belongs to the lab passphrase; the test stack gets its own.
-    writeFileSync(file, readFileSync(file, "utf8").replace(/^encryptionsalt:.*\n/m, ""));
+    const { PULUMI_CONFIG_PASSPHRASE: _p, ...env } = pulumiEnv("lab-tests");
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, workDir: repoRoot },
-        { envVars: pulumiEnv("lab-tests"), pulumiCommand: await pulumiCommand() },
+        { envVars: { ...env, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(repoRoot, "stacks/lab.passphrase") }, pulumiCommand: await pulumiCommand() },
     );
     return {
         stack,
@@ -89,11 +89,26 @@ export async function configuredTestStack(name: string, config: Record<string, u
     };
 }
 
-/** Sets every `livemig:<key>` from a plain object (objects as JSON, like `pulumi config set --path`). */
-export async function setStackConfig(stack: Stack, config: Record<string, unknown>): Promise<void> {
+/**
+ * Sets every `livemig:<key>` from a plain object (objects as JSON, like `pulumi config set --path`); the
+ * keys in `secret` are stored as secrets (fenceDevices: it holds BMC passwords).
+ */
+export async function setStackConfig(stack: Stack, config: Record<string, unknown>, secret: string[] = []): Promise<void> {
     await stack.setAllConfig(
-        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: typeof v === "string" ? v : JSON.stringify(v) }])),
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: typeof v === "string" ? v : JSON.stringify(v), secret: secret.includes(k) }])),
     );
+}
+
+/** A host's BMC in the lab (lab/bmc), as a fence device of the stack config. */
+export async function labFenceDevice(host: string, agent: "fence_ipmilan" | "fence_redfish" = "fence_ipmilan"): Promise<Record<string, unknown>> {
+    const [address, username, password] = (await run(path.join(repoRoot, "lab/bmc/bmc"), ["login", host])).stdout.trim().split(" ");
+    return { host, agent, address, username, password, ...(agent === "fence_redfish" ? { caCertPath: "/var/lib/livemig-lab/bmc/ca.crt" } : {}) };
+}
+
+/** `lab/lab bmc <args>`: up, power NAME status|on|off, fault NAME ignore-off|none */
+export async function labBmc(...args: string[]): Promise<string> {
+    const { stdout } = await run(LAB, ["bmc", ...args], { maxBuffer: 16 << 20 });
+    return stdout;
 }
 
 /** `lab/guest/guest <args>` (build, register) */

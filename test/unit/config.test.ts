@@ -37,6 +37,8 @@ const withGluster = (patch: Record<string, unknown>) => ({ ...good, gluster: { .
 const server = { name: "vm-1", flavor: "m1.tiny", image: "cirros" };
 const withServer = (patch: Record<string, unknown>) => ({ ...good, servers: [{ ...server, ...patch }] });
 
+const ipmi = { host: "compute-1", agent: "fence_ipmilan", address: "10.77.0.111", username: "admin", password: "s3cret-bmc" };
+
 const withHost = (i: number, patch: Record<string, unknown>) => ({
     ...good,
     hosts: good.hosts.map((h, j) => (j === i ? { ...h, ...patch } : h)),
@@ -94,6 +96,15 @@ describe("stack config", () => {
         ["a server placed on a host in maintenance", { ...withServer({ placement: { host: "compute-1" } }), maintenance: [{ host: "compute-1" }] }, "servers[0].placement.host", /compute-1 is in maintenance/],
         ["an evacuation onto itself", { ...good, evacuations: [{ host: "compute-1", target: "compute-1" }] }, "evacuations[0].target", /onto itself/],
         ["an evacuation of an undeclared server", { ...withServer({}), evacuations: [{ host: "compute-1", servers: ["vm-2"] }] }, "evacuations[0].servers[0]", /"vm-2" is not a server of this stack/],
+        ["an evacuation with no proof that the host is off", { ...good, evacuations: [{ host: "compute-1" }] }, "evacuations[0]", /evacuating compute-1 needs proof that it is off.*fenceDevices.*fenced: true/],
+        ["a fence device for an unknown host", { ...good, fenceDevices: [{ ...ipmi, host: "compute-9" }] }, "fenceDevices[0].host", /"compute-9" is not a declared host or known compute/],
+        ["two fence devices for one host", { ...good, fenceDevices: [ipmi, ipmi] }, "fenceDevices[1].host", /host "compute-1" appears twice/],
+        ["an unknown fence agent", { ...good, fenceDevices: [{ ...ipmi, agent: "fence_ssh" }] }, "fenceDevices[0].agent", /expected one of "fence_ipmilan"\|"fence_redfish"/],
+        ["a Redfish option on an IPMI device", { ...good, fenceDevices: [{ ...ipmi, systemsUri: "/redfish/v1/Systems/1" }] }, "fenceDevices[0].systemsUri", /an option of fence_redfish, not of fence_ipmilan/],
+        ["an IPMI option on a Redfish device", { ...good, fenceDevices: [{ ...ipmi, agent: "fence_redfish", lanplus: false }] }, "fenceDevices[0].lanplus", /an option of fence_ipmilan/],
+        ["a BMC password with a line break", { ...good, fenceDevices: [{ ...ipmi, password: "x\naction=on" }] }, "fenceDevices[0].password", /without line breaks/],
+        ["a BMC user with a space", { ...good, fenceDevices: [{ ...ipmi, username: "ad min" }] }, "fenceDevices[0].username", /expected a BMC user name/],
+        ["a BMC address with shell metacharacters", { ...good, fenceDevices: [{ ...ipmi, address: "10.0.0.1;reboot" }] }, "fenceDevices[0].address", /expected an IPv4 or IPv6 address/],
         ["an unknown move timeout action", { ...good, moves: { onTimeout: "retry" } }, "moves.onTimeout", /expected one of "abort"\|"force-complete"/],
     ])("rejects %s, at its exact path", (_what, cfg, path, message) => {
         const found = problems(cfg);
@@ -154,6 +165,15 @@ describe("stack config", () => {
         const cfg = { ...good, ssh: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n…" } };
         expect(problems(cfg).map((p) => p.path)).toEqual(["ssh.privateKey"]);
         expect(() => parseStackConfig("test", "livemig", raw(cfg), (k) => k === "livemig:ssh")).not.toThrow();
+    });
+
+    it("insists that a BMC password is a secret, and accepts an evacuation with a fence device", () => {
+        const cfg = { ...good, fenceDevices: [ipmi], evacuations: [{ host: "compute-1" }] };
+        expect(problems(cfg).map((p) => p.path)).toEqual(["fenceDevices[0].password"]);
+        expect(problems(cfg)[0]!.message).toContain("pulumi config set --secret --path 'fenceDevices[0].password'");
+        const parsed = parseStackConfig("test", "livemig", raw(cfg), (k) => k === "livemig:fenceDevices");
+        expect(parsed.fenceDevices[0]).toMatchObject({ agent: "fence_ipmilan", timeoutSeconds: 60 });
+        expect(parsed.evacuations[0]!.fenced).toBe(false);
     });
 
     it("insists that the SASL password is a secret", () => {

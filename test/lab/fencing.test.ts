@@ -1,0 +1,176 @@
+// Fencing before evacuation, on real guests: the stack evacuates compute-1 only once its power device (the
+// lab's emulated BMC, driven by the real fence_ipmilan) has powered it off and reports it off, or when the
+// operator declared it fenced. Nova's view of the compute service never decides it: here nova-compute is
+// stopped (or the host cut off the network) while the guest goes on running.
+import type { Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/openstack";
+import { computeService } from "../../lib/moves/service";
+import { lastTick, ticking } from "../support/guest";
+import { labBmc, labFenceDevice, labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
+
+const VM = "vm-live-migration";
+const COMPUTES = ["compute-1", "compute-2", "compute-3"];
+
+describe("fencing before evacuation (real guests, real fence_ipmilan against the lab's BMCs)", () => {
+    let stack: Stack;
+    let remove: () => Promise<void>;
+    const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
+    let id = "";
+    // One real guest on the Gluster store: after an evacuation it boots from the same disk, so two running
+    // copies would be two QEMUs writing one disk.
+    const servers = (placement: Record<string, unknown>) => [{ name: VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement }];
+    let devices: Record<string, unknown>[] = [];
+    const configure = (c: { placement: Record<string, unknown>; evacuations?: unknown[]; fenceDevices?: unknown[] }) =>
+        setStackConfig(stack, { servers: servers(c.placement), evacuations: c.evacuations ?? [], fenceDevices: c.fenceDevices ?? devices }, ["fenceDevices"]);
+
+    const hostOf = async () => serverHost((await nova.getServer(id))!);
+    const hostRunning = async (host: string) => labHosts("pid", host).then(() => true, () => false);
+    /** Running copies of the guest over every compute, as libvirt on each (running) host sees them. */
+    async function runningCopies(): Promise<Record<string, number>> {
+        const copies: Record<string, number> = {};
+        for (const host of COMPUTES) {
+            if (!(await hostRunning(host))) continue; // powered off: nothing of it runs
+            const r = await onHost(host, "virsh -q list --uuid");
+            copies[host] = r.stdout.split("\n").filter((l) => l.trim() === id).length;
+        }
+        return copies;
+    }
+    async function expectAtMostOneCopy(on?: string) {
+        const copies = await runningCopies();
+        const total = Object.values(copies).reduce((a, b) => a + b, 0);
+        expect(total, JSON.stringify(copies)).toBeLessThanOrEqual(1);
+        if (on) expect(copies[on], JSON.stringify(copies)).toBe(1);
+    }
+    async function evacuationRecords(): Promise<number> {
+        return (await nova.listMigrations({ instanceUuid: id, migrationType: "evacuation" })).length;
+    }
+    /** compute-1 as it was: powered on through its BMC, nova-compute up, the evacuation removed, the guest back. */
+    async function restoreCompute1() {
+        if (!(await hostRunning("compute-1"))) await labBmc("power", "compute-1", "on");
+        await waitFor("compute-1 to boot", () => hostRunning("compute-1"), 120_000);
+        await waitFor("nova-compute to run on compute-1", async () => (await onHost("compute-1", "systemctl is-active nova-compute")).code === 0, 180_000, 2000);
+        await configure({ placement: { notOn: ["compute-1"] } });
+        await stack.up(); // unforces compute-1 once its nova-compute completed the evacuation
+        expect((await computeService(nova, "compute-1")).forced_down).toBe(false);
+        await waitFor("compute-1 to be up in Nova", async () => (await computeService(nova, "compute-1")).state === "up", 120_000, 2000);
+    }
+
+    beforeAll(async () => {
+        await labOpenStack("up");
+        await labGuest("register");
+        await labHosts("up");
+        await labBmc("up");
+        await labBmc("fault", "compute-1", "none");
+        ({ stack, remove } = await labTestStack("fencing"));
+        devices = [await labFenceDevice("compute-1"), await labFenceDevice("compute-2"), await labFenceDevice("compute-3", "fence_redfish")];
+        await configure({ placement: { host: "compute-1" } });
+        const up = await stack.up();
+        id = up.outputs.serverIds!.value[VM];
+        expect(await hostOf()).toBe("compute-1");
+        await ticking(nova, id, 1);
+    });
+
+    afterAll(async () => {
+        await labBmc("fault", "compute-1", "none").catch(() => undefined);
+        if (!(await hostRunning("compute-1"))) await labHosts("start", "compute-1").catch(() => undefined);
+        await mustOnHost("compute-1", "ip link set eth0 up; systemctl start nova-compute").catch(() => undefined);
+        await stack?.destroy().catch(() => undefined);
+        await remove?.();
+        for (const host of COMPUTES) {
+            const svc = await computeService(nova, host).catch(() => undefined);
+            if (svc) await nova.updateComputeService(String(svc.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
+        }
+    });
+
+    // The console goes through nova-compute: read the guest's tick while it runs.
+    let tickBeforeFailure = 0;
+
+    it("refuses to evacuate without a fence device or fenced: true, although Nova reports the service down", async () => {
+        tickBeforeFailure = lastTick(await ticking(nova, id, 1)).tick;
+        await mustOnHost("compute-1", "systemctl stop nova-compute");
+        await waitFor("Nova to report compute-1 down", async () => (await computeService(nova, "compute-1")).state === "down", 180_000, 3000);
+        const before = await evacuationRecords();
+        await configure({ placement: { notOn: ["compute-1"] }, evacuations: [{ host: "compute-1" }], fenceDevices: devices.slice(1) });
+        const err = String(await stack.up().then(() => "", (e: Error) => e));
+        expect(err).toContain("evacuating compute-1 needs proof that it is off");
+        expect(err).toContain("evacuations[0]");
+        expect(await hostOf()).toBe("compute-1");
+        expect(await evacuationRecords()).toBe(before);
+        expect((await computeService(nova, "compute-1")).forced_down).toBe(false);
+        await expectAtMostOneCopy("compute-1"); // the guest still runs where it was
+    });
+
+    it("stops with the host's name when the fence device refuses the login, and evacuates nothing", async () => {
+        const before = await evacuationRecords();
+        await configure({ placement: { notOn: ["compute-1"] }, evacuations: [{ host: "compute-1" }], fenceDevices: [{ ...devices[0], password: "wrong-password" }, ...devices.slice(1)] });
+        const err = String(await stack.up().then(() => "", (e: Error) => e));
+        expect(err).toContain("cannot read the power status of compute-1 from compute-1's fence device (fence_ipmilan at 10.77.0.111)");
+        expect(await hostRunning("compute-1")).toBe(true);
+        expect(await evacuationRecords()).toBe(before);
+        expect((await computeService(nova, "compute-1")).forced_down).toBe(false);
+        await expectAtMostOneCopy("compute-1");
+    });
+
+    it("stops when the fence device never reports the host off, and evacuates nothing", async () => {
+        const before = await evacuationRecords();
+        await labBmc("fault", "compute-1", "ignore-off");
+        try {
+            await configure({ placement: { notOn: ["compute-1"] }, evacuations: [{ host: "compute-1" }], fenceDevices: [{ ...devices[0], timeoutSeconds: 5 }, ...devices.slice(1)] });
+            const err = String(await stack.up().then(() => "", (e: Error) => e));
+            expect(err).toMatch(/compute-1's fence device \(fence_ipmilan at 10\.77\.0\.111\) still reports compute-1 on .* nothing was evacuated/);
+        } finally {
+            await labBmc("fault", "compute-1", "none");
+        }
+        expect(await hostRunning("compute-1")).toBe(true);
+        expect(await evacuationRecords()).toBe(before);
+        await expectAtMostOneCopy("compute-1");
+    });
+
+    it("powers compute-1 off through fence_ipmilan, then evacuates: one copy, booted from the same disk", async () => {
+        await configure({ placement: { notOn: ["compute-1"] }, evacuations: [{ host: "compute-1", target: "compute-2" }] });
+        const up = await stack.up();
+        expect(up.summary.result).toBe("succeeded");
+        const report = up.outputs.evacuations!.value["compute-1"];
+        expect(report.fencing).toMatchObject({ method: "fence-device", alreadyOff: false });
+        expect(await hostRunning("compute-1")).toBe(false); // really powered off: no process of it is left
+        expect((await labBmc("power", "compute-1", "status")).trim()).toBe("Chassis Power is off");
+        expect(await hostOf()).toBe("compute-2");
+        await expectAtMostOneCopy("compute-2");
+        const after = await ticking(nova, id, -1, 180_000);
+        expect(after.boots.length).toBeGreaterThan(0);
+        expect(after.previousTick).toBeGreaterThanOrEqual(tickBeforeFailure);
+        await restoreCompute1();
+        await expectAtMostOneCopy("compute-2"); // the returning host destroyed its stale copy
+    });
+
+    it("fences compute-1 cut off the network but still running, then evacuates: never two copies", async () => {
+        await configure({ placement: { host: "compute-1" } });
+        await stack.up();
+        expect(await hostOf()).toBe("compute-1");
+        await ticking(nova, id, 1);
+        await mustOnHost("compute-1", "ip link set eth0 down");
+        await expectAtMostOneCopy("compute-1"); // its QEMU still runs, unseen by Nova
+
+        await configure({ placement: { notOn: ["compute-1"] }, evacuations: [{ host: "compute-1", target: "compute-2" }] });
+        const up = await stack.up();
+        expect(up.outputs.evacuations!.value["compute-1"].fencing).toMatchObject({ method: "fence-device", alreadyOff: false });
+        expect(await hostRunning("compute-1")).toBe(false);
+        expect(await hostOf()).toBe("compute-2");
+        await expectAtMostOneCopy("compute-2");
+        await ticking(nova, id, -1, 180_000);
+        await restoreCompute1(); // boots with its link up again
+        await expectAtMostOneCopy("compute-2");
+    });
+
+    it("refuses a host declared fenced whose fence device reports it on", async () => {
+        const before = await evacuationRecords();
+        await configure({ placement: { notOn: ["compute-2"] }, evacuations: [{ host: "compute-2", fenced: true }] });
+        const err = String(await stack.up().then(() => "", (e: Error) => e));
+        expect(err).toContain("refusing to evacuate compute-2: it is declared fenced, but its fence device (fence_ipmilan at 10.77.0.112) reports it powered on");
+        expect(await evacuationRecords()).toBe(before);
+        expect(await hostOf()).toBe("compute-2");
+        await configure({ placement: { host: "compute-2" } });
+        await stack.up();
+    });
+});
