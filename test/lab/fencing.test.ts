@@ -9,35 +9,44 @@ import { computeService } from "../../lib/moves/service";
 import { lastTick, ticking } from "../support/guest";
 import { labBmc, labFenceDevice, labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
 
-const VM = "vm-live-migration";
+const VM = "vm-live-migration"; // on the Gluster store
+const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
 const COMPUTES = ["compute-1", "compute-2", "compute-3"];
 
-describe("fencing before evacuation (real guests, real fence_ipmilan against the lab's BMCs)", () => {
+describe("fencing before evacuation (real guests, real fence_ipmilan and fence_redfish against the lab's BMCs)", () => {
     let stack: Stack;
     let remove: () => Promise<void>;
     const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
     let id = "";
-    // One real guest on the Gluster store: after an evacuation it boots from the same disk, so two running
-    // copies would be two QEMUs writing one disk.
-    const servers = (placement: Record<string, unknown>) => [{ name: VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement }];
+    let localId = "";
+    // A real guest on the Gluster store: after an evacuation it boots from the same disk, so two running
+    // copies would be two QEMUs writing one disk. Another on compute-3's local disk (fenced via Redfish).
+    const servers = (placement: Record<string, unknown>, local: Record<string, unknown>) => [
+        { name: VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement },
+        { name: LOCAL_VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement: local },
+    ];
     let devices: Record<string, unknown>[] = [];
-    const configure = (c: { placement: Record<string, unknown>; evacuations?: unknown[]; fenceDevices?: unknown[] }) =>
-        setStackConfig(stack, { servers: servers(c.placement), evacuations: c.evacuations ?? [], fenceDevices: c.fenceDevices ?? devices }, ["fenceDevices"]);
+    const configure = (c: { placement: Record<string, unknown>; local?: Record<string, unknown>; evacuations?: unknown[]; fenceDevices?: unknown[] }) =>
+        setStackConfig(
+            stack,
+            { servers: servers(c.placement, c.local ?? { host: "compute-3" }), evacuations: c.evacuations ?? [], fenceDevices: c.fenceDevices ?? devices },
+            ["fenceDevices"],
+        );
 
-    const hostOf = async () => serverHost((await nova.getServer(id))!);
+    const hostOf = async (server = id) => serverHost((await nova.getServer(server))!);
     const hostRunning = async (host: string) => labHosts("pid", host).then(() => true, () => false);
-    /** Running copies of the guest over every compute, as libvirt on each (running) host sees them. */
-    async function runningCopies(): Promise<Record<string, number>> {
+    /** Running copies of a guest over every compute, as libvirt on each (running) host sees it. */
+    async function runningCopies(server: string): Promise<Record<string, number>> {
         const copies: Record<string, number> = {};
         for (const host of COMPUTES) {
             if (!(await hostRunning(host))) continue; // powered off: nothing of it runs
             const r = await onHost(host, "virsh -q list --uuid");
-            copies[host] = r.stdout.split("\n").filter((l) => l.trim() === id).length;
+            copies[host] = r.stdout.split("\n").filter((l) => l.trim() === server).length;
         }
         return copies;
     }
-    async function expectAtMostOneCopy(on?: string) {
-        const copies = await runningCopies();
+    async function expectAtMostOneCopy(on?: string, server = id) {
+        const copies = await runningCopies(server);
         const total = Object.values(copies).reduce((a, b) => a + b, 0);
         expect(total, JSON.stringify(copies)).toBeLessThanOrEqual(1);
         if (on) expect(copies[on], JSON.stringify(copies)).toBe(1);
@@ -45,15 +54,15 @@ describe("fencing before evacuation (real guests, real fence_ipmilan against the
     async function evacuationRecords(): Promise<number> {
         return (await nova.listMigrations({ instanceUuid: id, migrationType: "evacuation" })).length;
     }
-    /** compute-1 as it was: powered on through its BMC, nova-compute up, the evacuation removed, the guest back. */
-    async function restoreCompute1() {
-        if (!(await hostRunning("compute-1"))) await labBmc("power", "compute-1", "on");
-        await waitFor("compute-1 to boot", () => hostRunning("compute-1"), 120_000);
-        await waitFor("nova-compute to run on compute-1", async () => (await onHost("compute-1", "systemctl is-active nova-compute")).code === 0, 180_000, 2000);
-        await configure({ placement: { notOn: ["compute-1"] } });
-        await stack.up(); // unforces compute-1 once its nova-compute completed the evacuation
-        expect((await computeService(nova, "compute-1")).forced_down).toBe(false);
-        await waitFor("compute-1 to be up in Nova", async () => (await computeService(nova, "compute-1")).state === "up", 120_000, 2000);
+    /** A fenced host as it was: powered on through its BMC, nova-compute running, its evacuation removed. */
+    async function restore(host: string, placement: Record<string, unknown>, local?: Record<string, unknown>) {
+        if (!(await hostRunning(host))) await labBmc("power", host, "on");
+        await waitFor(`${host} to boot`, () => hostRunning(host), 120_000);
+        await waitFor(`nova-compute to run on ${host}`, async () => (await onHost(host, "systemctl is-active nova-compute")).code === 0, 180_000, 2000);
+        await configure({ placement, local });
+        await stack.up(); // unforces the host once its nova-compute completed the evacuation
+        expect((await computeService(nova, host)).forced_down).toBe(false);
+        await waitFor(`${host} to be up in Nova`, async () => (await computeService(nova, host)).state === "up", 120_000, 2000);
     }
 
     beforeAll(async () => {
@@ -67,14 +76,18 @@ describe("fencing before evacuation (real guests, real fence_ipmilan against the
         await configure({ placement: { host: "compute-1" } });
         const up = await stack.up();
         id = up.outputs.serverIds!.value[VM];
+        localId = up.outputs.serverIds!.value[LOCAL_VM];
         expect(await hostOf()).toBe("compute-1");
+        expect(await hostOf(localId)).toBe("compute-3");
         await ticking(nova, id, 1);
     });
 
     afterAll(async () => {
         await labBmc("fault", "compute-1", "none").catch(() => undefined);
-        if (!(await hostRunning("compute-1"))) await labHosts("start", "compute-1").catch(() => undefined);
-        await mustOnHost("compute-1", "ip link set eth0 up; systemctl start nova-compute").catch(() => undefined);
+        for (const host of ["compute-1", "compute-3"]) {
+            if (!(await hostRunning(host))) await labHosts("start", host).catch(() => undefined);
+            await mustOnHost(host, "ip link set eth0 up; systemctl start nova-compute").catch(() => undefined);
+        }
         await stack?.destroy().catch(() => undefined);
         await remove?.();
         for (const host of COMPUTES) {
@@ -140,37 +153,35 @@ describe("fencing before evacuation (real guests, real fence_ipmilan against the
         const after = await ticking(nova, id, -1, 180_000);
         expect(after.boots.length).toBeGreaterThan(0);
         expect(after.previousTick).toBeGreaterThanOrEqual(tickBeforeFailure);
-        await restoreCompute1();
+        await restore("compute-1", { notOn: ["compute-1"] });
         await expectAtMostOneCopy("compute-2"); // the returning host destroyed its stale copy
     });
 
-    it("fences compute-1 cut off the network but still running, then evacuates: never two copies", async () => {
-        await configure({ placement: { host: "compute-1" } });
-        await stack.up();
-        expect(await hostOf()).toBe("compute-1");
-        await ticking(nova, id, 1);
-        await mustOnHost("compute-1", "ip link set eth0 down");
-        await expectAtMostOneCopy("compute-1"); // its QEMU still runs, unseen by Nova
+    // A guest on local disk: it is rebuilt from its image elsewhere. (On the Gluster store, the partitioned
+    // host's stale locks kept the target's virtlogd waiting to unlink the console log for 2–7 minutes.)
+    it("fences compute-3 cut off the network but still running (fence_redfish), then evacuates: never two copies", async () => {
+        await ticking(nova, localId, 1);
+        await mustOnHost("compute-3", "ip link set eth0 down");
+        await expectAtMostOneCopy("compute-3", localId); // its QEMU still runs, unseen by Nova
 
-        await configure({ placement: { notOn: ["compute-1"] }, evacuations: [{ host: "compute-1", target: "compute-2" }] });
+        await configure({ placement: { notOn: ["compute-1"] }, local: { notOn: ["compute-3"] }, evacuations: [{ host: "compute-3", target: "compute-2" }] });
         const up = await stack.up();
-        expect(up.outputs.evacuations!.value["compute-1"].fencing).toMatchObject({ method: "fence-device", alreadyOff: false });
-        expect(await hostRunning("compute-1")).toBe(false);
-        expect(await hostOf()).toBe("compute-2");
-        await expectAtMostOneCopy("compute-2");
-        await ticking(nova, id, -1, 180_000);
-        await restoreCompute1(); // boots with its link up again
-        await expectAtMostOneCopy("compute-2");
+        expect(up.outputs.evacuations!.value["compute-3"].fencing).toMatchObject({ method: "fence-device", alreadyOff: false });
+        expect(await hostRunning("compute-3")).toBe(false);
+        expect(await hostOf(localId)).toBe("compute-2");
+        await expectAtMostOneCopy("compute-2", localId);
+        const after = await ticking(nova, localId, -1, 180_000);
+        expect(after.boots.length).toBeGreaterThan(0); // rebuilt from its image
+        await restore("compute-3", { notOn: ["compute-1"] }, { notOn: ["compute-3"] }); // boots with its link up again
+        await expectAtMostOneCopy("compute-2", localId);
     });
 
     it("refuses a host declared fenced whose fence device reports it on", async () => {
         const before = await evacuationRecords();
-        await configure({ placement: { notOn: ["compute-2"] }, evacuations: [{ host: "compute-2", fenced: true }] });
+        await configure({ placement: { notOn: ["compute-2"] }, local: { notOn: ["compute-2"] }, evacuations: [{ host: "compute-2", fenced: true }] });
         const err = String(await stack.up().then(() => "", (e: Error) => e));
         expect(err).toContain("refusing to evacuate compute-2: it is declared fenced, but its fence device (fence_ipmilan at 10.77.0.112) reports it powered on");
         expect(await evacuationRecords()).toBe(before);
         expect(await hostOf()).toBe("compute-2");
-        await configure({ placement: { host: "compute-2" } });
-        await stack.up();
     });
 });
