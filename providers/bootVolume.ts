@@ -65,7 +65,7 @@ export class BootVolumeProvider implements pulumi.dynamic.ResourceProvider<BootV
     }
 }
 
-export const bootVolumeProvider = lazyProvider("providers/bootVolume", "BootVolumeProvider", methodsOf(BootVolumeProvider));
+export const bootVolumeProvider = lazyProvider(__filename, "BootVolumeProvider", methodsOf(BootVolumeProvider));
 
 export class BootVolume extends pulumi.dynamic.Resource {
     declare readonly name: pulumi.Output<string>;

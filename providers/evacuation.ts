@@ -71,7 +71,7 @@ export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<Evacu
     }
 }
 
-export const evacuationProvider = lazyProvider("providers/evacuation", "EvacuationProvider", methodsOf(EvacuationProvider));
+export const evacuationProvider = lazyProvider(__filename, "EvacuationProvider", methodsOf(EvacuationProvider));
 
 export class Evacuation extends pulumi.dynamic.Resource {
     declare readonly fencing: pulumi.Output<Fencing | undefined>;

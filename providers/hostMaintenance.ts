@@ -94,7 +94,7 @@ export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<
     }
 }
 
-export const hostMaintenanceProvider = lazyProvider("providers/hostMaintenance", "HostMaintenanceProvider", methodsOf(HostMaintenanceProvider));
+export const hostMaintenanceProvider = lazyProvider(__filename, "HostMaintenanceProvider", methodsOf(HostMaintenanceProvider));
 
 export class HostMaintenance extends pulumi.dynamic.Resource {
     declare readonly moves: pulumi.Output<DrainMove[]>;

@@ -1,10 +1,10 @@
 // What a dynamic resource stores of its provider. The engine keeps every dynamic resource's provider in
 // the state, serialized with everything it reaches: a provider object that captures the project's
-// modules stores them whole (100–150 KB per resource before this). This one stores only the name of its
-// implementation, which the provider process loads from the project it runs in. That process runs in the
-// project's directory (the engine's `pulumi-resource-pulumi-nodejs` starts
-// ./node_modules/@pulumi/pulumi/cmd/dynamic-provider), so the stored form names no path of the machine
-// that wrote it: another clone in another directory works on the same state.
+// modules stores them whole (100–150 KB per resource before this). This one stores only where its
+// implementation is, relative to the program's directory, which is also where the engine starts the
+// provider process (its `pulumi-resource-pulumi-nodejs` runs ./node_modules/@pulumi/pulumi/cmd/dynamic-provider).
+// So the stored form names no path of the machine that wrote it: another clone in another directory
+// works on the same state.
 import type * as pulumi from "@pulumi/pulumi";
 
 /** Marks the stored form; a resource whose state holds another (the self-contained kind) is rewritten once. */
@@ -15,11 +15,14 @@ type Method = Exclude<keyof Impl, "configure">;
 const METHODS: Method[] = ["check", "diff", "create", "read", "update", "delete"];
 
 /**
- * A provider whose methods load `exportName` (a class) from `module` (a path from the project's root,
- * without extension) on first use and delegate to one instance of it. `methods` are the ones the class
- * implements: the engine treats a missing check/diff/read differently from a present one.
+ * A provider whose methods load `exportName` (a class) from the module `file` (pass `__filename`) on first
+ * use and delegate to one instance of it. `methods` are the ones the class implements: the engine treats
+ * a missing check/diff/read differently from a present one.
  */
-export function lazyProvider(module: string, exportName: string, methods: readonly (keyof Impl)[]): pulumi.dynamic.ResourceProvider {
+export function lazyProvider(file: string, exportName: string, methods: readonly (keyof Impl)[]): pulumi.dynamic.ResourceProvider {
+    const path = require("node:path") as typeof import("node:path");
+    // Computed here, in the program; only this relative path is stored.
+    const module = path.relative(process.cwd(), file.replace(/\.[cm]?[jt]s$/, "")).split(path.sep).join("/");
     const form = PROVIDER_FORM;
     // One instance per process, kept on globalThis: serialized closures get their own copies of captured
     // variables, so a variable here would not be shared between the methods.

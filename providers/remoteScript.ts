@@ -106,7 +106,7 @@ export class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<Rem
     }
 }
 
-export const remoteScriptProvider = lazyProvider("providers/remoteScript", "RemoteScriptProvider", methodsOf(RemoteScriptProvider));
+export const remoteScriptProvider = lazyProvider(__filename, "RemoteScriptProvider", methodsOf(RemoteScriptProvider));
 
 export class RemoteScript extends pulumi.dynamic.Resource {
     declare readonly host: pulumi.Output<SshTarget>;

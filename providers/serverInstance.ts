@@ -108,7 +108,7 @@ export class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<S
     }
 }
 
-export const serverInstanceProvider = lazyProvider("providers/serverInstance", "ServerInstanceProvider", methodsOf(ServerInstanceProvider));
+export const serverInstanceProvider = lazyProvider(__filename, "ServerInstanceProvider", methodsOf(ServerInstanceProvider));
 
 export class ServerInstance extends pulumi.dynamic.Resource {
     declare readonly name: pulumi.Output<string>;

@@ -91,6 +91,24 @@ describe("the Pulumi engine", () => {
         expect(refresh.summary.resourceChanges?.update ?? 0).toBe(0);
     });
 
+    it("upgrades a state written by the self-contained provider form, in one up that runs nothing on the host", async () => {
+        await stack.destroy();
+        await stack.setConfig("providerForm", { value: "self-contained" });
+        await stack.up();
+        const size = () => statSync(path.join(stateDir, ".pulumi/stacks/engine-check", `${stack.name}.json`)).size;
+        const before = size();
+        writeFileSync(markerFile, "the script must not run again"); // an update that re-ran it would rewrite this
+        await stack.removeConfig("providerForm");
+        const up = await stack.up();
+        expect(up.summary.resourceChanges?.update).toBe(1); // only the stored provider changed
+        expect(readFileSync(markerFile, "utf8")).toBe("the script must not run again");
+        console.log(`engine fixture state: ${before} B with the self-contained provider, ${size()} B with a reference`);
+        expect(before).toBeGreaterThan(30_000); // the old form stores the provider's modules…
+        expect(size()).toBeLessThan(before / 3); // …the new one a reference
+        await stack.preview({ expectNoChanges: true });
+        writeFileSync(markerFile, SECRET);
+    });
+
     it("destroys, running the delete script", async () => {
         const destroy = await stack.destroy();
         expect(destroy.summary.resourceChanges?.delete).toBe(2);
