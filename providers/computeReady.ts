@@ -39,7 +39,9 @@ export class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<Com
         const svc = await waitFor(
             `nova-compute on ${inputs.host} to report in to Nova`,
             () => computeService(nova, inputs.host).catch(() => undefined),
-            (s) => !!s && s.state === "up" && Date.parse(`${s.updated_at}Z`.replace(/ZZ$/, "Z")) >= since - 1000 && !autoDisabled(s),
+            // A forced-down service (fenced or evacuated, not yet back in service) reports "down" whatever its
+            // heartbeat: a fresh heartbeat is what says this nova-compute reported in.
+            (s) => !!s && (s.state === "up" || !!s.forced_down) && Date.parse(`${s.updated_at}Z`.replace(/ZZ$/, "Z")) >= since - 1000 && !autoDisabled(s),
             { timeoutMs: inputs.timeoutSeconds * 1000, intervalMs: 2000, maxIntervalMs: 5000 },
         );
         return { ...inputs, state: svc!.state };
@@ -58,7 +60,7 @@ export class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<Com
     }
 }
 
-export const computeReadyProvider = lazyProvider("providers/computeReady", "ComputeReadyProvider", methodsOf(ComputeReadyProvider));
+export const computeReadyProvider = lazyProvider(__filename, "ComputeReadyProvider", methodsOf(ComputeReadyProvider));
 
 export class ComputeServiceReady extends pulumi.dynamic.Resource {
     declare readonly state: pulumi.Output<string>;

@@ -6,7 +6,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
-import { lastTick, ticking } from "../support/guest";
+import { lastTick, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
 import { labBmc, labFenceDevice, labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
@@ -68,7 +68,10 @@ describe("fencing before evacuation (real guests, real fence_ipmilan and fence_r
     beforeAll(async () => {
         await labOpenStack("up");
         await labGuest("register");
+        // Fresh hosts: whatever ran before (the lab stack's automatic recovery) must not act on the kills here.
+        await labHosts("down");
         await labHosts("up");
+        await restoreComputeServices(nova, COMPUTES);
         await labBmc("up");
         await labBmc("fault", "compute-1", "none");
         ({ stack, remove } = await labTestStack("fencing"));
@@ -77,6 +80,7 @@ describe("fencing before evacuation (real guests, real fence_ipmilan and fence_r
         const up = await stack.up();
         id = up.outputs.serverIds!.value[VM];
         localId = up.outputs.serverIds!.value[LOCAL_VM];
+        await clearStrandedGuests(nova, COMPUTES, Object.values(up.outputs.serverIds!.value as Record<string, string>));
         expect(await hostOf()).toBe("compute-1");
         expect(await hostOf(localId)).toBe("compute-3");
         await ticking(nova, id, 1);

@@ -5,7 +5,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
-import { lastTick, readConsole, ticking } from "../support/guest";
+import { lastTick, readConsole, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
 import { GlanceClient } from "../../lib/openstack";
 import { labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
 
@@ -33,6 +33,7 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
         await labGuest("register");
         await labHosts("down");
         await labHosts("up");
+        await restoreComputeServices(nova, ["compute-1", "compute-2", "compute-3"]);
         ({ stack, remove } = await labTestStack("guests"));
         await setStackConfig(stack, { servers: servers({ host: "compute-1" }) });
     });
@@ -52,6 +53,7 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
     it("builds the hypervisors and boots real guests, on the Gluster store and on local disk", async () => {
         const up = await stack.up();
         expect(up.summary.result).toBe("succeeded");
+        await clearStrandedGuests(nova, ["compute-1", "compute-2", "compute-3"], Object.values(up.outputs.serverIds!.value as Record<string, string>));
         Object.assign(ids, up.outputs.serverIds?.value);
         expect(await hostOf(VM)).toBe("compute-1");
         expect(await hostOf(BLOCK_VM)).toBe("compute-3");

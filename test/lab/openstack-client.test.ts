@@ -128,7 +128,8 @@ describe("authentication", () => {
     it("application credential from clouds.yaml", async () => {
         const s = new OpenStackSession(loadCloud({ cloud: "livemig-lab-appcred" }));
         const services = await new NovaClient(s).listComputeServices();
-        expect(services.length).toBe(3);
+        // The lab's own fake computes; real ones are there too once a stack configured them.
+        expect(services.map((x) => x.host)).toEqual(expect.arrayContaining(["fake-1", "fake-2", "fake-3"]));
         expect(await s.projectId()).toBe(await session.projectId());
         expect(s.stats.authentications).toBe(1);
     });

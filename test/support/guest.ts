@@ -1,6 +1,6 @@
 // Reading the lab guest's serial console (lab/guest): it prints a boot banner, the tick it found on its
 // disk, then one tick a second with its uptime.
-import type { NovaClient } from "../../lib/openstack";
+import { serverHost, taskState, type NovaClient, type Server } from "../../lib/openstack";
 import { waitFor } from "./lab";
 
 export interface Console {
@@ -39,4 +39,36 @@ export async function ticking(nova: NovaClient, id: string, after = -1, timeoutM
         2000,
     );
     return c;
+}
+
+/**
+ * After the lab's hosts were reset (`hosts down`/`up`), servers of other stacks are left on the real
+ * computes with no domain behind them (power state "pending", or stopped by Nova's power sync, or in
+ * ERROR): nothing can move them, and a drain or an evacuation of their host would fail on them. A hard
+ * reboot recreates each from its disk, as an operator would after such an outage; one whose disk went
+ * with the reset (it ends in ERROR) is deleted, and its stack creates it again on its next `pulumi up`.
+ * Returns what was deleted. Bounded.
+ */
+export async function clearStrandedGuests(nova: NovaClient, hosts: string[], keep: string[] = []): Promise<string[]> {
+    const running = (s: Server) => s.status === "ACTIVE" && s["OS-EXT-STS:power_state"] === 1 && !taskState(s);
+    const stranded = (await nova.listServers({ allTenants: true })).filter((s) => hosts.includes(serverHost(s) ?? "") && !keep.includes(s.id) && !running(s));
+    for (const s of stranded) if (s.status !== "ERROR") await nova.rebootServer(s.id, "HARD").catch(() => undefined);
+    const deleted: string[] = [];
+    for (const s of stranded) {
+        const back = await waitFor(`server ${s.id} to run again`, async () => { const now = await nova.getServer(s.id); return !now || running(now) || now.status === "ERROR"; }, 180_000, 2000)
+            .then(async () => { const now = await nova.getServer(s.id); return !!now && running(now); })
+            .catch(() => false);
+        if (!back) {
+            await nova.deleteServer(s.id).catch(() => undefined);
+            deleted.push(s.id);
+        }
+    }
+    return deleted;
+}
+
+/** Every named compute enabled and not forced down, as a test found it or an interrupted one left it. */
+export async function restoreComputeServices(nova: NovaClient, hosts: string[]): Promise<void> {
+    for (const s of (await nova.listComputeServices()).filter((x) => x.binary === "nova-compute" && hosts.includes(x.host))) {
+        if (s.forced_down || s.status !== "enabled") await nova.updateComputeService(String(s.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
+    }
 }

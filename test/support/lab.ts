@@ -52,9 +52,10 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 /**
  * A throw-away stack of the main project with the lab stack's config (stacks/Pulumi.lab.yaml), so tests
  * never touch the user's own `lab` stack. It keeps the lab file's encryption salt and uses the lab's
- * passphrase, so the lab's secrets (the BMC passwords) decrypt in it too.
+ * passphrase, so the lab's secrets (the BMC passwords) decrypt in it too. Without `ha: true` it leaves out
+ * the lab stack's automatic recovery.
  */
-export async function labTestStack(name: string): Promise<{ stack: Stack; remove(): Promise<void> }> {
+export async function labTestStack(name: string, o: { ha?: boolean } = {}): Promise<{ stack: Stack; remove(): Promise<void> }> {
     const stackName = `test-${name}-${process.pid}`;
     const file = path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`);
     copyFileSync(path.join(repoRoot, "stacks/Pulumi.lab.yaml"), file);
@@ -63,6 +64,8 @@ export async function labTestStack(name: string): Promise<{ stack: Stack; remove
         { stackName, workDir: repoRoot },
         { envVars: { ...env, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(repoRoot, "stacks/lab.passphrase") }, pulumiCommand: await pulumiCommand() },
     );
+    // Automatic recovery only where a test is about it: elsewhere it would race the test's own moves.
+    if (!o.ha) await stack.removeConfig("ha");
     return {
         stack,
         async remove() {
