@@ -2,7 +2,7 @@
 // read() reports where the server really is, so a server moved by hand shows up in
 // `pulumi preview --refresh` as a planned move back; create/update return only once Nova confirmed the move.
 import * as pulumi from "@pulumi/pulumi";
-import { describePlacement, ensurePlacement, satisfies, type MoveSettings, type Placement } from "../lib/moves/placement";
+import { blockedMove, describePlacement, ensurePlacement, satisfies, type MoveSettings, type Placement } from "../lib/moves/placement";
 import { serverHost } from "../lib/openstack/novaTypes";
 import { preflight } from "../lib/moves/preflight";
 import type { SshTarget } from "../lib/ssh/exec";
@@ -63,12 +63,17 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
      * the hosts and the reason, and the move is never attempted.
      */
     async check(_olds: PlacementInputs, news: PlacementInputs): Promise<pulumi.dynamic.CheckResult<PlacementInputs>> {
-        const pf = news.preflight;
         // An unknown server id (not created yet) means no move to check.
-        if (!pf || !this.ssh || !/^[0-9a-f-]{36}$/.test(news.serverId)) return { inputs: news };
-        const server = await mustHave(this.clients, "Placement").nova.getServer(news.serverId);
+        if (!/^[0-9a-f-]{36}$/.test(news.serverId)) return { inputs: news };
+        const { nova } = mustHave(this.clients, "Placement");
+        const server = await nova.getServer(news.serverId);
         const source = server && serverHost(server);
-        if (!source || satisfies(news, source) || pf.failedHosts.includes(source)) return { inputs: news };
+        if (!source || satisfies(news, source)) return { inputs: news };
+        // Never back onto a failed, fenced or disabled host (after an evacuation or automatic recovery).
+        const blocked = await blockedMove(nova, news, news.serverName, source);
+        if (blocked) return { inputs: news, failures: [{ property: "host", reason: blocked }] };
+        const pf = news.preflight;
+        if (!pf || !this.ssh || pf.failedHosts.includes(source)) return { inputs: news };
         const candidates = news.host !== undefined ? [news.host] : Object.keys(pf.hosts).filter((h) => h !== source && satisfies(news, h));
         const from = pf.hosts[source];
         const checked = candidates.filter((c) => pf.hosts[c] && from);
@@ -97,7 +102,7 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
 
     private async apply(inputs: PlacementInputs, previous?: Move): Promise<PlacementOutputs> {
         const { nova } = mustHave(this.clients, "Placement");
-        const { host, moves } = await ensurePlacement(nova, inputs.serverId, inputs, inputs);
+        const { host, moves } = await ensurePlacement(nova, inputs.serverId, inputs, inputs, inputs.serverName);
         const last = moves.filter((m) => m.migrationId > 0).pop();
         const lastMove = last ? { migrationId: last.migrationId, source: last.source, destination: last.destination, durationMs: last.durationMs } : previous;
         return { ...inputs, currentHost: host, ...(lastMove ? { lastMove } : {}) };
@@ -133,7 +138,7 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
     }
 }
 
-export const placementProvider = lazyProvider("providers/placement", "PlacementProvider", methodsOf(PlacementProvider));
+export const placementProvider = lazyProvider(__filename, "PlacementProvider", methodsOf(PlacementProvider));
 
 export type PlacementArgs = { [K in keyof PlacementInputs]: pulumi.Input<PlacementInputs[K]> };
 

@@ -7,7 +7,7 @@ import { serverHost } from "../openstack/novaTypes";
 import { settled, type MoveSettings } from "./placement";
 import { runPool } from "./pool";
 import type { ServerMove } from "./serverMove";
-import { computeService, describeService } from "./service";
+import { computeService, describeService, MASAKARI_DISABLED } from "./service";
 
 export type DrainMove = ServerMove;
 
@@ -27,7 +27,14 @@ export async function disableForMaintenance(nova: NovaClient, host: string, reas
 /** Enables the service again, unless someone else disabled it for another reason meanwhile. */
 export async function endMaintenance(nova: NovaClient, host: string, reason: string): Promise<void> {
     const svc = await computeService(nova, host);
-    if (svc.status === "disabled" && (svc.disabled_reason === reason || svc.disabled_reason === null)) {
+    // Back in service after a failure too: fenced (forced down) and disabled by the recovery. Nova refuses
+    // the unforce until the returned host's nova-compute has cleaned up its evacuated servers.
+    if (svc.forced_down) {
+        await nova.updateComputeService(String(svc.id), { forcedDown: false }).catch((err: Error) => {
+            throw new Error(`${host} stays forced down: ${err.message}. Power it on and let its nova-compute clean up the evacuated servers, then run pulumi up again`);
+        });
+    }
+    if (svc.status === "disabled" && (svc.disabled_reason === reason || svc.disabled_reason === null || MASAKARI_DISABLED.test(svc.disabled_reason ?? ""))) {
         await nova.updateComputeService(String(svc.id), { status: "enabled" });
     } else if (svc.status === "disabled") {
         throw new Error(`not enabling ${host}: ${describeService(svc)}, which is not our maintenance; enable it by hand if that is intended`);
