@@ -3,6 +3,9 @@
 # shellcheck shell=bash
 
 OS_BOOTSTRAPPED=$OS_STATE/.bootstrapped
+# What a bootstrapped state holds; a state of another format is started over (2: with Masakari;
+# 3: the scheduler keeps real and fake computes apart).
+OS_FORMAT=3
 
 start_infra() {
   mkdir -p "$OS_RUN/mysqld" "$OS_RUN/mysql" "$OS_LOGS/mariadb" "$OS_RUN/rabbitmq" "$OS_LOGS/rabbitmq"
@@ -40,6 +43,7 @@ nova nova NOVA_DB
 nova_cell0 nova NOVA_DB
 neutron neutron NEUTRON_DB
 cinder cinder CINDER_DB
+masakari masakari MASAKARI_DB
 LIST
   # Through stdin: the statements hold passwords.
   printf '%s FLUSH PRIVILEGES;\n' "$sql" | mysql --defaults-file="$OS_ETC/my.cnf" ||
@@ -55,7 +59,7 @@ SCHEMA_FORMAT=1
 schema_cache_dir() {
   local key
   key=$( { echo "$SCHEMA_FORMAT"; dpkg-query -W python3-keystone python3-nova python3-neutron python3-glance \
-    python3-cinder python3-placement mariadb-server 2>/dev/null; } | sha256sum | cut -c1-16)
+    python3-cinder python3-placement python3-masakari mariadb-server 2>/dev/null; } | sha256sum | cut -c1-16)
   printf '%s/openstack-schemas/%s' "$LAB_CACHE" "$key"
 }
 my() { mysql --defaults-file="$OS_ETC/my.cnf" "$@"; }
@@ -115,7 +119,7 @@ sync_schemas() {
   SCHEMA_HIT='' SCHEMA_NEW=''
   if [ -f "$cache/.complete" ]; then SCHEMA_HIT=$cache
   else SCHEMA_NEW=$cache.tmp.$$; mkdir -p "$SCHEMA_NEW"; fi
-  for s in keystone nova neutron glance placement cinder; do
+  for s in keystone nova neutron glance placement cinder masakari; do
     "sync_$s" >"$OS_LOGS/dbsync-$s.log" 2>&1 &
     pids+=($!); names+=("$s")
   done
@@ -152,7 +156,7 @@ create_catalog() {
   # Keystone 22 does not create it; cinder needs it on nova's service token (evacuate with volumes).
   service_role=$(api POST "$KS/roles" '{"role":{"name":"service"}}' | jq -r .role.id)
   # Users and services are independent: one background job each (keystone serves 4 threads).
-  for s in glance placement nova neutron cinder; do
+  for s in glance placement nova neutron cinder masakari; do
     catalog_user "$s" "$svc_proj" "$admin_role" "$service_role" & pids+=($!)
   done
   while read -r name type port path; do
@@ -163,6 +167,7 @@ placement placement $P_PLACEMENT
 nova compute $P_NOVA /v2.1
 neutron network $P_NEUTRON
 cinderv3 volumev3 $P_CINDER /v3/%(project_id)s
+masakari instance-ha $P_MASAKARI /v1
 LIST
   for p in "${pids[@]}"; do wait "$p" || osdie "keystone: creating the catalog failed (see above)"; done
 }
@@ -281,7 +286,7 @@ os_bootstrap() {
   oslog "starting mariadb and rabbitmq"
   start_infra
   create_databases
-  oslog "syncing schemas (keystone, nova, neutron, glance, placement, cinder in parallel)"
+  oslog "syncing schemas (keystone, nova, neutron, glance, placement, cinder, masakari in parallel)"
   sync_schemas
   wait_rabbit
   oslog "starting keystone, creating the catalog (placement, glance, neutron start meanwhile: they need none)"
@@ -291,12 +296,12 @@ os_bootstrap() {
   for s in placement glance-api neutron-server; do svc_start "$s"; done
   ts=$SECONDS; create_catalog; oslog "catalog created in $((SECONDS - ts)) s"
   oslog "starting nova, cinder and the computes"
-  for s in nova-api cinder-api "${OS_WORKERS[@]}"; do svc_start "$s"; done
+  for s in nova-api cinder-api masakari-api "${OS_WORKERS[@]}"; do svc_start "$s"; done
   # A compute reports its resources to placement at start and then only every 60 s: let placement
   # answer first.
   wait_http placement 240
   for s in $(os_computes); do svc_start "nova-compute@$s"; done
-  for s in glance-api neutron-server nova-api cinder-api; do wait_http "$s" 240; done
+  for s in glance-api neutron-server nova-api cinder-api masakari-api; do wait_http "$s" 240; done
   warm_neutron
   oslog "APIs answer; waiting for the computes"
   wait_computes 240
@@ -309,7 +314,7 @@ os_bootstrap() {
   wait "$disc" || osdie "nova: cell_v2 discover_hosts failed (see $OS_LOGS/discover-hosts.log)"
   create_fake_zone
   wait_cinder_pools 180
-  { echo "at=$(date -u +%FT%TZ)"; echo "computes=$(os_computes | tr '\n' ' ')"; } > "$OS_BOOTSTRAPPED"
+  { echo "at=$(date -u +%FT%TZ)"; echo "format=$OS_FORMAT"; echo "computes=$(os_computes | tr '\n' ' ')"; } > "$OS_BOOTSTRAPPED"
   oslog "cold bring-up took $((SECONDS - t0)) s"
 }
 

@@ -197,6 +197,7 @@ INI
   # cinder-* and nova-api/-conductor/-scheduler share one file each; --log-file sets theirs (daemons.sh).
 
   write_nova_controller_conf
+  write_masakari_conf
   local c
   for c in $(os_computes); do write_nova_compute_conf "$c" "$C" "$OS_ETC/nova-compute-$c.conf"; done
   write_compute_settings
@@ -258,6 +259,12 @@ workers = 1
 workers = 1
 # Computes that register later (e.g. real ones in the lab hosts) are mapped without a manual step.
 discover_hosts_in_cells_interval = 30
+[filter_scheduler]
+# The real computes (availability zone nova) and the fake ones (zone fake) must never swap guests. Zed
+# filters zones in Placement, which cannot express the default zone "nova" (it has no aggregate), so a
+# scheduler-chosen evacuation of a real guest could land on a fake compute: the AvailabilityZoneFilter
+# checks every host against the zone in the server's request spec, evacuations included.
+enabled_filters = AvailabilityZoneFilter,ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
 [quota]
 # Lab: scale tests boot many tiny servers.
 instances = -1

@@ -4,8 +4,8 @@
 # Start order. Infrastructure first; every OpenStack service after the catalog exists (their service
 # tokens cache the catalog for an hour).
 OS_INFRA=(mariadb epmd rabbitmq)
-OS_APIS=(keystone placement glance-api neutron-server nova-api cinder-api)
-OS_WORKERS=(nova-conductor nova-scheduler cinder-scheduler cinder-volume)
+OS_APIS=(keystone placement glance-api neutron-server nova-api cinder-api masakari-api)
+OS_WORKERS=(nova-conductor nova-scheduler cinder-scheduler cinder-volume masakari-engine)
 
 os_services() { # every service name, in start order
   printf '%s\n' "${OS_INFRA[@]}" "${OS_APIS[@]}" "${OS_WORKERS[@]}"
@@ -59,6 +59,8 @@ svc_def() {
     cinder-api|cinder-scheduler|cinder-volume)
               SVC_CMD=("/usr/bin/$1" --config-file "$OS_ETC/cinder.conf" --log-file "$OS_LOGS/$1.log")
               [ "$1" != cinder-api ] || SVC_URL=http://$C:$P_CINDER/ ;;
+    masakari-api) masakari_cmd masakari-api; SVC_URL=http://$C:$P_MASAKARI/ ;;
+    masakari-engine) masakari_cmd masakari-engine ;;
     nova-compute@*)
               local c=${1#nova-compute@}
               [ -f "$OS_ETC/nova-compute-$c.conf" ] || osdie "$1: no such compute (computes: $(os_computes | tr '\n' ' '))"

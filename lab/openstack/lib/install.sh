@@ -8,7 +8,8 @@ OS_PACKAGES=(
   nova-compute-ironic            # satisfies nova-compute's hypervisor dependency without libvirt/qemu
   neutron-server
   cinder-api cinder-scheduler cinder-volume
-  python3-openstackclient python3-novaclient python3-cinderclient
+  masakari-api masakari-engine   # automatic recovery (instance HA): API and engine on the controller
+  python3-openstackclient python3-novaclient python3-cinderclient python3-masakariclient
   uwsgi-core uwsgi-plugin-python3 # keystone and placement are WSGI apps
   jq curl iproute2 procps
 )
@@ -38,7 +39,7 @@ preseed_false() {
     done
     # dbconfig-common registers these at run time, so no templates file names them.
     for pkg in keystone glance-common glance-api nova-common nova-api neutron-common neutron-server \
-               cinder-common placement-common placement-api; do
+               cinder-common placement-common placement-api masakari-common masakari-api; do
       for q in dbconfig-install dbconfig-upgrade dbconfig-remove configure_db; do
         echo "$pkg $pkg/$q boolean false"
       done
