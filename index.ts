@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { ComputeHost } from "./components/computeHost";
 import { GlusterCluster } from "./components/glusterCluster";
+import { HaSegment } from "./components/haSegment";
 import { InstanceStore } from "./components/instanceStore";
 import { Server } from "./components/server";
 import { loadStackConfig, type HostConfig } from "./lib/config";
@@ -20,11 +21,11 @@ if (config.hosts.length > 0 && !ssh.knownHostsPath) {
     pulumi.log.warn("ssh.knownHostsPath is not set: host keys are not checked, so a host could be impersonated");
 }
 
-function readSettings(file: string): string {
+function readSettings(file: string, key = "novaCompute.controllerSettingsPath"): string {
     try {
         return readFileSync(file, "utf8");
     } catch (err) {
-        throw new pulumi.RunError(`novaCompute.controllerSettingsPath: cannot read ${file} (${(err as Error).message}); for the lab, run lab/lab up`);
+        throw new pulumi.RunError(`${key}: cannot read ${file} (${(err as Error).message}); for the lab, run lab/lab up`);
     }
 }
 
@@ -154,6 +155,48 @@ for (const e of config.evacuations) {
     );
     evacuationReports[e.host] = pulumi.output({ fencing: r.fencing, evacuated: r.evacuated, apiRequests: r.apiRequests });
     hostWork.push(r);
+}
+
+// Automatic recovery: a cluster with STONITH and Masakari's monitors per segment, registered in Masakari.
+const haCfg = config.ha;
+if (haCfg) {
+    const api = new Map(parseIni(readSettings(haCfg.monitorSettingsPath, "ha.monitorSettingsPath")).filter(([sec]) => sec === "api").map(([, k, v]) => [k, v]));
+    const need = (k: string) => {
+        const v = api.get(k);
+        if (!v) throw new pulumi.RunError(`ha.monitorSettingsPath: ${haCfg.monitorSettingsPath} has no ${k} in its [api] section`);
+        return v;
+    };
+    const login = {
+        authUrl: need("auth_url"),
+        username: need("username"),
+        projectName: need("project_name"),
+        userDomainName: api.get("user_domain_name") ?? "Default",
+        projectDomainName: api.get("project_domain_name") ?? "Default",
+        region: api.get("region") ?? api.get("region_name") ?? "RegionOne",
+    };
+    const password = pulumi.secret(need("password"));
+    const computeOf = new Map(computeHosts.map((c, i) => [withRole("compute")[i]!.name, c]));
+    for (const seg of haCfg.segments) {
+        const devices = config.fenceDevices.filter((d) => seg.hosts.includes(d.host));
+        const caFiles = [...new Set(devices.map((d) => d.caCertPath).filter((p): p is string => !!p))];
+        new HaSegment(`ha-${seg.name}`, {
+            name: seg.name,
+            recoveryMethod: seg.recoveryMethod,
+            hosts: seg.hosts.map((n) => target(config.hosts.find((h) => h.name === n)!)),
+            reservedHosts: seg.reservedHosts,
+            fences: pulumi.secret(devices.map(({ timeoutSeconds: _t, ...d }) => JSON.parse(JSON.stringify(d)) as typeof d)),
+            bmcCaPem: caFiles.length ? caFiles.map((f) => readSettings(f, "fenceDevices[].caCertPath")).join("\n") : undefined,
+            login,
+            password,
+            tokenMs: haCfg.tokenMs,
+            clusterInterface: haCfg.clusterInterface,
+            hostMonitorIntervalSeconds: haCfg.hostMonitorIntervalSeconds,
+            processCheckIntervalSeconds: haCfg.processCheckIntervalSeconds,
+            processRestartRetries: haCfg.processRestartRetries,
+            onMaintenance: Object.fromEntries(config.maintenance.map((m) => [m.host, m.maintenance])),
+            after: Object.fromEntries(seg.hosts.map((n) => [n, computeOf.get(n) ? [computeOf.get(n)!] : []])),
+        });
+    }
 }
 
 settleMovesAfter(hostWork);

@@ -5,6 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { CinderClient } from "../lib/openstack/cinder";
 import { GlanceClient } from "../lib/openstack/glance";
 import { loadCloud } from "../lib/openstack/loadCloud";
+import { MasakariClient } from "../lib/openstack/masakari";
 import { NovaClient } from "../lib/openstack/nova";
 import { OpenStackSession } from "../lib/openstack/session";
 
@@ -13,13 +14,14 @@ export interface OpenStackClients {
     nova: NovaClient;
     cinder: CinderClient;
     glance: GlanceClient;
+    masakari: MasakariClient;
 }
 
 export function openstackClients(config: pulumi.dynamic.Config): OpenStackClients {
     const text = config.get("openstack");
     const settings = (text ? JSON.parse(text) : {}) as { cloud?: string; region?: string };
     const session = new OpenStackSession(loadCloud({ cloud: settings.cloud, region: settings.region, env: process.env }));
-    return { session, nova: new NovaClient(session), cinder: new CinderClient(session), glance: new GlanceClient(session) };
+    return { session, nova: new NovaClient(session), cinder: new CinderClient(session), glance: new GlanceClient(session), masakari: new MasakariClient(session) };
 }
 
 /** The clients, or a clear error when the engine never configured the provider. */

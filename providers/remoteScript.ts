@@ -5,7 +5,7 @@
 // drift, and the next `pulumi up` re-runs the converge script. SSH credentials never become inputs: the
 // provider reads them from the stack's `ssh` config (a Pulumi secret or a key file) in configure().
 import * as pulumi from "@pulumi/pulumi";
-import { runScript, type SshCredentials, type SshTarget } from "../lib/ssh/exec";
+import { SshConnectError, runScript, type SshCredentials, type SshTarget } from "../lib/ssh/exec";
 import { sshCredentialsFrom } from "./sshCredentials";
 import { lazyProvider, methodsOf } from "./lazy";
 
@@ -45,6 +45,7 @@ export interface RemoteScriptOutputs extends RemoteScriptInputs {
 }
 
 const STDOUT_LIMIT = 4096;
+const UNREACHABLE = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|Timed out while waiting for handshake/;
 
 /** Lines `DRIFT <what>` of a check script's output. */
 export function parseDrift(stdout: string): string[] {
@@ -94,7 +95,16 @@ export class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<Rem
 
     async read(id: string, props?: RemoteScriptOutputs): Promise<pulumi.dynamic.ReadResult<RemoteScriptOutputs>> {
         if (!props?.check) return { id, props };
-        const { stdout } = await this.run(props.host, `check ${props.step}`, props.check, props.stdin);
+        let stdout: string;
+        try {
+            ({ stdout } = await this.run(props.host, `check ${props.step}`, props.check, props.stdin));
+        } catch (err) {
+            // A host that does not answer at all (powered off: fenced, failed) keeps its last known state, so
+            // that a refresh after a host failure still shows the rest (where its servers went); the next
+            // refresh once it answers checks it again. Refused logins and host keys still fail.
+            if (err instanceof SshConnectError && UNREACHABLE.test(err.cause.message)) return { id, props };
+            throw err;
+        }
         const drift = parseDrift(stdout);
         // Report the drift in the inputs too, so that the next diff (and the preview) shows it as a change.
         const { stdout: _out, ...inputs } = props;

@@ -25,7 +25,7 @@ export class CaProvider implements pulumi.dynamic.ResourceProvider<CaInputs, CaO
     }
 }
 
-export const caProvider = lazyProvider("providers/tls", "CaProvider", methodsOf(CaProvider));
+export const caProvider = lazyProvider(__filename, "CaProvider", methodsOf(CaProvider));
 
 /** A self-signed CA whose key never leaves the stack's (encrypted) state. */
 export class CertificateAuthority extends pulumi.dynamic.Resource {
@@ -59,7 +59,7 @@ export class HostCertProvider implements pulumi.dynamic.ResourceProvider<CertInp
     }
 }
 
-export const hostCertProvider = lazyProvider("providers/tls", "HostCertProvider", methodsOf(HostCertProvider));
+export const hostCertProvider = lazyProvider(__filename, "HostCertProvider", methodsOf(HostCertProvider));
 
 /** A certificate for one host, signed by the stack's CA; usable as TLS server and client. */
 export class HostCertificate extends pulumi.dynamic.Resource {
@@ -79,5 +79,40 @@ export class HostCertificate extends pulumi.dynamic.Resource {
             "livemig",
             "HostCertificate",
         );
+    }
+}
+
+interface KeyInputs {
+    /** What the key is for, in the resource's id. */
+    purpose: string;
+    bytes: number;
+}
+interface KeyOutputs extends KeyInputs {
+    /** Base64. */
+    key: string;
+}
+
+export class RandomKeyProvider implements pulumi.dynamic.ResourceProvider<KeyInputs, KeyOutputs> {
+    async create(inputs: KeyInputs): Promise<pulumi.dynamic.CreateResult<KeyOutputs>> {
+        const { randomBytes } = require("node:crypto") as typeof import("node:crypto");
+        return { id: inputs.purpose, outs: { ...inputs, key: randomBytes(inputs.bytes).toString("base64") } };
+    }
+    async diff(_id: string, olds: KeyOutputs, news: KeyInputs): Promise<pulumi.dynamic.DiffResult> {
+        const replace = olds.bytes !== news.bytes;
+        return { changes: replace || olds.purpose !== news.purpose, replaces: replace ? ["bytes"] : [] };
+    }
+    async update(_id: string, olds: KeyOutputs, news: KeyInputs): Promise<pulumi.dynamic.UpdateResult<KeyOutputs>> {
+        return { outs: { ...news, key: olds.key } };
+    }
+}
+
+export const randomKeyProvider = lazyProvider(__filename, "RandomKeyProvider", methodsOf(RandomKeyProvider));
+
+/** Random bytes made once (e.g. a Corosync cluster's authkey), a secret output. */
+export class RandomKey extends pulumi.dynamic.Resource {
+    declare readonly key: pulumi.Output<string>;
+
+    constructor(name: string, args: { purpose: pulumi.Input<string>; bytes: pulumi.Input<number> }, opts?: pulumi.CustomResourceOptions) {
+        super(randomKeyProvider, name, { ...args, key: undefined }, { ...opts, additionalSecretOutputs: ["key"] }, "livemig", "RandomKey");
     }
 }

@@ -189,6 +189,43 @@ function fencing(ctx: Ctx, cfg: Obj, known: string[]) {
     });
 }
 
+/**
+ * Automatic recovery: every segment member is a declared compute with a fence device (Pacemaker's
+ * STONITH goes through it), in one segment only; reserved hosts belong to their segment and are not in
+ * maintenance; a reserved-host recovery method has a reserved host.
+ */
+function ha(ctx: Ctx, cfg: Obj, roles: Map<string, unknown[]>) {
+    const fenceable = new Set(arr(cfg.fenceDevices).map((d) => obj(d).host));
+    const inMaintenance = new Set(arr(cfg.maintenance).filter((m) => obj(m).maintenance !== false).map((m) => obj(m).host));
+    const member = new Map<string, number>();
+    const segments = arr(obj(cfg.ha).segments);
+    segments.forEach((seg, i) => {
+        const { name, hosts, reservedHosts, recoveryMethod } = obj(seg);
+        const at = (...rest: (string | number)[]) => ["ha", "segments", i, ...rest];
+        const first = segments.findIndex((o) => obj(o).name === name);
+        if (typeof name === "string" && first !== i) issue(ctx, at("name"), `segment name ${JSON.stringify(name)} appears twice (first at ha.segments[${first}])`, name);
+        const list = arr(hosts);
+        list.forEach((h, j) => {
+            if (typeof h !== "string") return;
+            declared(ctx, roles, h, "compute", at("hosts", j));
+            if (!fenceable.has(h)) {
+                issue(ctx, at("hosts", j), `${h} needs a fence device in fenceDevices: the cluster powers a lost member off through it (STONITH) before Masakari recovers its servers elsewhere`, h);
+            }
+            const other = member.get(h);
+            if (other !== undefined) issue(ctx, at("hosts", j), `${h} is already a member of ha.segments[${other}]: a host belongs to one segment`, h);
+            else member.set(h, i);
+        });
+        arr(reservedHosts).forEach((r, j) => {
+            if (typeof r !== "string") return;
+            if (!list.includes(r)) issue(ctx, at("reservedHosts", j), `reserved host ${r} is not one of the segment's hosts (${list.join(", ")})`, r);
+            if (inMaintenance.has(r)) issue(ctx, at("reservedHosts", j), `reserved host ${r} is in maintenance: it could not take the servers of a failed host`, r);
+        });
+        if ((recoveryMethod === "reserved_host" || recoveryMethod === "rh_priority") && arr(reservedHosts).length === 0) {
+            issue(ctx, at("reservedHosts"), `recovery method ${recoveryMethod} needs at least one reserved host`);
+        }
+    });
+}
+
 export function crossChecks(value: unknown, ctx: Ctx): void {
     const cfg = obj(value);
     const hosts = arr(cfg.hosts);
@@ -207,4 +244,5 @@ export function crossChecks(value: unknown, ctx: Ctx): void {
     arr(obj(cfg.novaCompute).computes).forEach((c, i) => declared(ctx, roles, c, "compute", ["novaCompute", "computes", i]));
     cloud(ctx, cfg, hosts);
     fencing(ctx, cfg, [...new Set([...roles.keys(), ...knownComputes(cfg, hosts)])]);
+    if (cfg.ha !== undefined) ha(ctx, cfg, roles);
 }

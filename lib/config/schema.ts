@@ -5,6 +5,7 @@ import { absolutePath, address, cloudName, hostName, port, unixUser } from "./fi
 import { evacuationSchema, maintenanceSchema, moveDefaults, movesSchema, serverSchema } from "./cloudSchemas";
 import { crossChecks } from "./crossChecks";
 import { fenceDeviceSchema } from "./fenceSchemas";
+import { haSchema } from "./haSchemas";
 import { glusterSchema, instanceStoreSchema, libvirtSchema, novaComputeSchema, novaDefaults, novaSchema } from "./hostSchemas";
 
 export const ROLES = ["compute", "gluster"] as const;
@@ -69,6 +70,8 @@ export const stackConfigSchema = z
         evacuations: z.array(evacuationSchema).default([]),
         /** How each host is powered off and on (its BMC), so that an evacuation can fence it first; default none. */
         fenceDevices: z.array(fenceDeviceSchema).default([]),
+        /** Automatic recovery from host failure (Masakari segments over Corosync/Pacemaker clusters); default none. */
+        ha: haSchema.optional(),
     })
     // Runs even when other fields are invalid (`when`), so every problem is reported in one go.
     .superRefine(crossChecks, { when: () => true });

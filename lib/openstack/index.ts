@@ -19,3 +19,4 @@ export { waitForMigration, FAILED_STATUSES, type MoveResult, type MigrationWaitO
 export { liveMigrateAndWait, type LiveMigrateAndWaitOptions } from "./liveMigrate";
 export { evacuateAndWait, type EvacuateAndWaitOptions } from "./evacuate";
 export { waitForVolumeStatus, waitForVolumeGone } from "./volumeWait";
+export { MasakariClient, type RecoveryMethod, type Segment, type SegmentHost, type Notification } from "./masakari";

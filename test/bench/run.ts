@@ -1,7 +1,8 @@
 // `npm run bench [-- NAME…]`: the benchmarks, against the local lab (bring it up with `lab/lab up`, or use
 // `./run bench`). Figures are wall times and API request counts, each next to a peer measured in the same
-// run, and ratios against it. Names: hosts, drain, evacuate, guests, preview (default: all).
+// run, and ratios against it. Names: hosts, drain, evacuate, guests, preview, ha (default: all).
 import { benchGuests } from "./guests.bench";
+import { benchHa } from "./ha.bench";
 import { benchHosts } from "./hosts.bench";
 import { benchDrain, benchEvacuation } from "./moves.bench";
 import { benchPreview } from "./preview.bench";
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
     evacuate: benchEvacuation,
     guests: benchGuests,
     preview: benchPreview,
+    ha: benchHa,
 };
 
 async function main() {

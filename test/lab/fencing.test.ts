@@ -71,11 +71,14 @@ describe("fencing before evacuation (real guests, real fence_ipmilan and fence_r
         // Fresh hosts: whatever ran before (the lab stack's automatic recovery) must not act on the kills here.
         await labHosts("down");
         await labHosts("up");
-        await restoreComputeServices(nova, COMPUTES);
         await labBmc("up");
         await labBmc("fault", "compute-1", "none");
         ({ stack, remove } = await labTestStack("fencing"));
         devices = [await labFenceDevice("compute-1"), await labFenceDevice("compute-2"), await labFenceDevice("compute-3", "fence_redfish")];
+        // The hosts first: an interrupted earlier run may have left computes forced down (see restoreComputeServices).
+        await setStackConfig(stack, { servers: [], fenceDevices: devices }, ["fenceDevices"]);
+        await stack.up();
+        await restoreComputeServices(nova, COMPUTES);
         await configure({ placement: { host: "compute-1" } });
         const up = await stack.up();
         id = up.outputs.serverIds!.value[VM];

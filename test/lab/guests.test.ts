@@ -33,8 +33,11 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
         await labGuest("register");
         await labHosts("down");
         await labHosts("up");
-        await restoreComputeServices(nova, ["compute-1", "compute-2", "compute-3"]);
         ({ stack, remove } = await labTestStack("guests"));
+        // The hosts first: an interrupted earlier run may have left computes forced down (see restoreComputeServices).
+        await setStackConfig(stack, { servers: [] });
+        await stack.up();
+        await restoreComputeServices(nova, ["compute-1", "compute-2", "compute-3"]);
         await setStackConfig(stack, { servers: servers({ host: "compute-1" }) });
     });
 

@@ -66,9 +66,21 @@ export async function clearStrandedGuests(nova: NovaClient, hosts: string[], kee
     return deleted;
 }
 
-/** Every named compute enabled and not forced down, as a test found it or an interrupted one left it. */
-export async function restoreComputeServices(nova: NovaClient, hosts: string[]): Promise<void> {
-    for (const s of (await nova.listComputeServices()).filter((x) => x.binary === "nova-compute" && hosts.includes(x.host))) {
-        if (s.forced_down || s.status !== "enabled") await nova.updateComputeService(String(s.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
-    }
+/**
+ * Every named compute enabled and not forced down, as a test found it or an interrupted one left it. Nova
+ * refuses to unforce a host until its (restarted) nova-compute marked its evacuations completed, so call
+ * this once nova-compute runs there; it retries for a while. Throws naming the hosts it could not restore.
+ */
+export async function restoreComputeServices(nova: NovaClient, hosts: string[], timeoutMs = 90_000): Promise<void> {
+    const pending = async () => (await nova.listComputeServices()).filter((x) => x.binary === "nova-compute" && hosts.includes(x.host) && (x.forced_down || x.status !== "enabled"));
+    await waitFor(
+        `compute services of ${hosts.join(", ")} to be enabled and not forced down`,
+        async () => {
+            const left = await pending();
+            for (const s of left) await nova.updateComputeService(String(s.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
+            return (await pending()).length === 0;
+        },
+        timeoutMs,
+        3000,
+    );
 }

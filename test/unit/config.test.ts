@@ -39,6 +39,16 @@ const withServer = (patch: Record<string, unknown>) => ({ ...good, servers: [{ .
 
 const ipmi = { host: "compute-1", agent: "fence_ipmilan", address: "10.77.0.111", username: "admin", password: "s3cret-bmc" };
 
+const twoComputes = {
+    ...good,
+    hosts: [...good.hosts, { name: "compute-2", address: "10.77.0.12", roles: ["compute"] }],
+    fenceDevices: [ipmi, { ...ipmi, host: "compute-2", address: "10.77.0.112" }],
+};
+const withHa = (patch: Record<string, unknown>) => ({
+    ...twoComputes,
+    ha: { monitorSettingsPath: "/var/lib/livemig-lab/openstack/masakari-monitors.ini", segments: [{ name: "lab", hosts: ["compute-1", "compute-2"], ...patch }] },
+});
+
 const withHost = (i: number, patch: Record<string, unknown>) => ({
     ...good,
     hosts: good.hosts.map((h, j) => (j === i ? { ...h, ...patch } : h)),
@@ -105,6 +115,13 @@ describe("stack config", () => {
         ["a BMC password with a line break", { ...good, fenceDevices: [{ ...ipmi, password: "x\naction=on" }] }, "fenceDevices[0].password", /without line breaks/],
         ["a BMC user with a space", { ...good, fenceDevices: [{ ...ipmi, username: "ad min" }] }, "fenceDevices[0].username", /expected a BMC user name/],
         ["a BMC address with shell metacharacters", { ...good, fenceDevices: [{ ...ipmi, address: "10.0.0.1;reboot" }] }, "fenceDevices[0].address", /expected an IPv4 or IPv6 address/],
+        ["a segment naming an undeclared host", withHa({ hosts: ["compute-1", "compute-9"] }), "ha.segments[0].hosts[1]", /"compute-9" is not a declared host/],
+        ["a segment member without a fence device", { ...withHa({}), fenceDevices: [ipmi] }, "ha.segments[0].hosts[1]", /compute-2 needs a fence device in fenceDevices/],
+        ["a reserved host that is also in maintenance", { ...withHa({ recoveryMethod: "reserved_host", reservedHosts: ["compute-2"] }), maintenance: [{ host: "compute-2" }] }, "ha.segments[0].reservedHosts[0]", /reserved host compute-2 is in maintenance/],
+        ["a reserved host outside the segment", withHa({ reservedHosts: ["n1"] }), "ha.segments[0].reservedHosts[0]", /reserved host n1 is not one of the segment's hosts/],
+        ["a reserved-host recovery without a reserved host", withHa({ recoveryMethod: "reserved_host" }), "ha.segments[0].reservedHosts", /recovery method reserved_host needs at least one reserved host/],
+        ["a host in two segments", { ...withHa({}), ha: { monitorSettingsPath: "/etc/m.ini", segments: [{ name: "a", hosts: ["compute-1", "compute-2"] }, { name: "b", hosts: ["compute-2", "compute-1"] }] } }, "ha.segments[1].hosts[0]", /compute-2 is already a member of ha.segments\[0\]/],
+        ["an unknown recovery method", withHa({ recoveryMethod: "pray" }), "ha.segments[0].recoveryMethod", /expected one of "auto"\|"reserved_host"/],
         ["an unknown move timeout action", { ...good, moves: { onTimeout: "retry" } }, "moves.onTimeout", /expected one of "abort"\|"force-complete"/],
     ])("rejects %s, at its exact path", (_what, cfg, path, message) => {
         const found = problems(cfg);
@@ -174,6 +191,11 @@ describe("stack config", () => {
         const parsed = parseStackConfig("test", "livemig", raw(cfg), (k) => k === "livemig:fenceDevices");
         expect(parsed.fenceDevices[0]).toMatchObject({ agent: "fence_ipmilan", timeoutSeconds: 60 });
         expect(parsed.evacuations[0]!.fenced).toBe(false);
+    });
+
+    it("accepts a segment of fenced computes with its defaults", () => {
+        const parsed = parseStackConfig("test", "livemig", raw(withHa({})), (k) => k === "livemig:fenceDevices");
+        expect(parsed.ha).toMatchObject({ tokenMs: 1000, clusterInterface: "eth0", segments: [{ name: "lab", recoveryMethod: "auto", reservedHosts: [] }] });
     });
 
     it("insists that the SASL password is a secret", () => {

@@ -1,0 +1,179 @@
+// Automatic recovery on real guests, with no manual step: the stack declares a Masakari segment over the
+// three computes; Corosync/Pacemaker fence a lost member through its BMC (the real fence_ipmilan /
+// fence_redfish) and force its compute service down; Masakari's monitors report it; Masakari evacuates.
+// Also: a killed guest is restarted where it was (instance monitor); a killed nova-compute is restarted
+// (process monitor) and nothing is evacuated.
+import type { Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MasakariClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
+import { computeService } from "../../lib/moves/service";
+import { lastTick, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
+import { labBmc, labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
+
+const VM = "vm-live-migration"; // on the Gluster store
+const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
+const COMPUTES = ["compute-1", "compute-2", "compute-3"];
+
+describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH through the BMCs (real guests)", () => {
+    let stack: Stack;
+    let remove: () => Promise<void>;
+    const session = new OpenStackSession(loadCloud({ cloud: "livemig-lab" }));
+    const nova = new NovaClient(session);
+    const masakari = new MasakariClient(session);
+    const ids: Record<string, string> = {};
+    const servers = (vm: Record<string, unknown>, local: Record<string, unknown>) => [
+        { name: VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement: vm },
+        { name: LOCAL_VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement: local },
+    ];
+    const hostOf = async (name: string) => serverHost((await nova.getServer(ids[name]!))!);
+    const hostRunning = async (host: string) => labHosts("pid", host).then(() => true, () => false);
+    async function runningCopies(id: string): Promise<number> {
+        let n = 0;
+        for (const host of COMPUTES) {
+            if (!(await hostRunning(host))) continue;
+            n += (await onHost(host, "virsh -q list --uuid")).stdout.split("\n").filter((l) => l.trim() === id).length;
+        }
+        return n;
+    }
+    /** Until the server is ACTIVE, idle, off `host`: Masakari's evacuation is done. */
+    async function recoveredOff(name: string, host: string, timeoutMs = 240_000): Promise<number> {
+        const t0 = Date.now();
+        await waitFor(
+            `${name} to be recovered off ${host}`,
+            async () => {
+                const s = await nova.getServer(ids[name]!);
+                return !!s && s.status === "ACTIVE" && !taskState(s) && serverHost(s) !== host;
+            },
+            timeoutMs,
+            1000,
+        );
+        return Date.now() - t0;
+    }
+    /** A fenced host back: powered on, nova-compute running, declared back in service by the config. */
+    async function bringBack(host: string, vm: Record<string, unknown>, local: Record<string, unknown>) {
+        if (!(await hostRunning(host))) await labBmc("power", host, "on");
+        await waitFor(`${host} to boot`, () => hostRunning(host), 120_000);
+        await waitFor(`nova-compute on ${host}`, async () => (await onHost(host, "systemctl is-active nova-compute")).code === 0, 180_000, 2000);
+        await setStackConfig(stack, { servers: servers(vm, local), maintenance: [{ host, maintenance: false }] });
+        await stack.up();
+        const svc = await computeService(nova, host);
+        expect(svc.forced_down).toBe(false);
+        expect(svc.status).toBe("enabled");
+        await setStackConfig(stack, { servers: servers(vm, local), maintenance: [] });
+        await stack.up();
+    }
+
+    beforeAll(async () => {
+        await labOpenStack("up");
+        await labGuest("register");
+        await labHosts("down");
+        await labHosts("up");
+        await labBmc("up");
+        ({ stack, remove } = await labTestStack("ha", { ha: true }));
+        // The hosts first: an interrupted earlier run may have left computes forced down, which Nova lets
+        // go only once their nova-compute runs again.
+        await setStackConfig(stack, { servers: [] });
+        await stack.up();
+        await restoreComputeServices(nova, COMPUTES);
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }) });
+        const up = await stack.up();
+        Object.assign(ids, up.outputs.serverIds!.value);
+        await clearStrandedGuests(nova, COMPUTES, Object.values(up.outputs.serverIds!.value as Record<string, string>));
+        for (const name of [VM, LOCAL_VM]) await ticking(nova, ids[name]!, 1);
+        const seg = await masakari.findSegment("lab-computes");
+        expect(seg?.recovery_method).toBe("auto");
+        expect((await masakari.listHosts(seg!.uuid)).map((h) => h.name).sort()).toEqual(COMPUTES);
+        // Three members online, fencing configured, from any member's point of view.
+        expect(await mustOnHost("compute-2", "crm_mon -1 | grep -E 'Online:|fence-'")).toMatch(/Online: \[ compute-1 compute-2 compute-3 \]/);
+    });
+
+    afterAll(async () => {
+        for (const host of COMPUTES) if (!(await hostRunning(host))) await labHosts("start", host).catch(() => undefined);
+        await stack?.destroy().catch(() => undefined);
+        await remove?.();
+        for (const host of COMPUTES) {
+            const svc = await computeService(nova, host).catch(() => undefined);
+            if (svc) await nova.updateComputeService(String(svc.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
+        }
+    });
+
+    it("recovers compute-1's guest after its host is powered off: fenced, evacuated, booted from the same disk", async () => {
+        const tick = lastTick(await ticking(nova, ids[VM]!, 1)).tick;
+        await labHosts("kill", "compute-1");
+        try {
+            const ms = await recoveredOff(VM, "compute-1");
+            console.log(`compute-1 killed → ${VM} ACTIVE on ${await hostOf(VM)} after ${(ms / 1000).toFixed(1)} s`);
+            expect(COMPUTES).toContain(await hostOf(VM)); // a real compute, never a fake one
+            expect(await runningCopies(ids[VM]!)).toBe(1);
+            const after = await ticking(nova, ids[VM]!, -1, 180_000);
+            expect(after.previousTick).toBeGreaterThanOrEqual(tick);
+            const svc = await computeService(nova, "compute-1");
+            expect(svc.forced_down).toBe(true); // the cluster's fencing told Nova
+            // The stack sees the new home and plans no move back onto compute-1: it says what to change.
+            const preview = await stack.preview({ refresh: true }).then(() => "", (e: Error) => String(e));
+            expect(preview).toContain(`${VM} stays on ${await hostOf(VM)}: compute-1 cannot take it`);
+            expect(preview).toContain("maintenance: [{ host: compute-1, maintenance: false }]");
+        } finally {
+            await bringBack("compute-1", { notOn: ["compute-1"] }, { host: "compute-3" });
+        }
+        expect(await runningCopies(ids[VM]!)).toBe(1);
+    });
+
+    it("fences compute-3 cut off the network but still running, then recovers its guest: never two copies", async () => {
+        await ticking(nova, ids[LOCAL_VM]!, 1);
+        await mustOnHost("compute-3", "ip link set eth0 down");
+        try {
+            expect(await runningCopies(ids[LOCAL_VM]!)).toBe(1);
+            const ms = await recoveredOff(LOCAL_VM, "compute-3");
+            console.log(`compute-3 cut off → ${LOCAL_VM} ACTIVE on ${await hostOf(LOCAL_VM)} after ${(ms / 1000).toFixed(1)} s`);
+            expect(await hostRunning("compute-3")).toBe(false); // powered off by the cluster (fence_redfish)
+            expect(await runningCopies(ids[LOCAL_VM]!)).toBe(1);
+            await ticking(nova, ids[LOCAL_VM]!, -1, 180_000);
+        } finally {
+            if (await hostRunning("compute-3")) await labHosts("kill", "compute-3"); // a failed case must not leave it cut off
+            await bringBack("compute-3", { notOn: ["compute-1"] }, { notOn: ["compute-3"] });
+        }
+    });
+
+    it("restarts a guest whose QEMU was killed, where it was (instance monitor)", async () => {
+        const host = (await hostOf(VM))!;
+        const before = await ticking(nova, ids[VM]!, 1);
+        await mustOnHost(host, `pkill -KILL -f 'guest=${(await nova.getServer(ids[VM]!))!["OS-EXT-SRV-ATTR:instance_name"]}'`);
+        await waitFor(
+            `${VM} to run again on ${host}`,
+            async () => {
+                const s = await nova.getServer(ids[VM]!);
+                return !!s && s.status === "ACTIVE" && !taskState(s) && (await runningCopies(ids[VM]!)) === 1;
+            },
+            180_000,
+            2000,
+        );
+        expect(await hostOf(VM)).toBe(host);
+        const after = await ticking(nova, ids[VM]!, -1, 180_000);
+        expect(after.boots.length).toBeGreaterThan(0); // a new boot…
+        expect(after.previousTick).toBeGreaterThanOrEqual(lastTick(before).tick); // …of the same disk
+    });
+
+    it("restarts a killed nova-compute (process monitor), and evacuates nothing", async () => {
+        const host = (await hostOf(VM))!;
+        const evacuations = async () => (await nova.listMigrations({ instanceUuid: ids[VM]!, migrationType: "evacuation" })).length;
+        const before = await evacuations();
+        const pid = await mustOnHost(host, "systemctl show -p MainPID --value nova-compute");
+        await mustOnHost(host, `kill -KILL ${pid}`);
+        await waitFor(
+            `nova-compute to run again on ${host}`,
+            async () => {
+                const now = (await onHost(host, "systemctl show -p MainPID --value nova-compute")).stdout.trim();
+                return now !== "0" && now !== pid && (await onHost(host, "systemctl is-active nova-compute")).code === 0;
+            },
+            90_000,
+            1000,
+        );
+        // Restarted by the process monitor (systemd's own restart is off for nova-compute).
+        expect(await mustOnHost(host, "journalctl -u masakari-process-monitor --no-pager | grep -c \"Process '/usr/bin/nova-compute' is not found\" || true")).not.toBe("0");
+        await waitFor(`nova-compute on ${host} to report up`, async () => (await computeService(nova, host)).state === "up", 120_000, 2000);
+        expect(await evacuations()).toBe(before);
+        expect(await hostOf(VM)).toBe(host);
+        expect((await computeService(nova, host)).status).toBe("enabled");
+    });
+});
