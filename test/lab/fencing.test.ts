@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { lastTick, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
-import { labBmc, labFenceDevice, labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
+import { labBmc, labFenceDevice, labGuest, labHostRunning, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
 const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
@@ -34,19 +34,9 @@ describe("fencing before evacuation (real guests, real fence_ipmilan and fence_r
         );
 
     const hostOf = async (server = id) => serverHost((await nova.getServer(server))!);
-    const hostRunning = async (host: string) => labHosts("pid", host).then(() => true, () => false);
-    /** Running copies of a guest over every compute, as libvirt on each (running) host sees it. */
-    async function runningCopies(server: string): Promise<Record<string, number>> {
-        const copies: Record<string, number> = {};
-        for (const host of COMPUTES) {
-            if (!(await hostRunning(host))) continue; // powered off: nothing of it runs
-            const r = await onHost(host, "virsh -q list --uuid");
-            copies[host] = r.stdout.split("\n").filter((l) => l.trim() === server).length;
-        }
-        return copies;
-    }
+    const hostRunning = labHostRunning;
     async function expectAtMostOneCopy(on?: string, server = id) {
-        const copies = await runningCopies(server);
+        const copies = await runningCopies(server, COMPUTES);
         const total = Object.values(copies).reduce((a, b) => a + b, 0);
         expect(total, JSON.stringify(copies)).toBeLessThanOrEqual(1);
         if (on) expect(copies[on], JSON.stringify(copies)).toBe(1);

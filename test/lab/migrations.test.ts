@@ -4,14 +4,14 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus, type Server } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
-import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
-import * as path from "node:path";
-import { pulumiEnv, repoRoot, toolchainBin } from "../support/env";
+import { pulumiEnv } from "../support/env";
+import { clearStrandedFakeServers, restoreComputeServices } from "../support/guest";
+import { killTree, spawnPulumiUp } from "../support/processes";
 import { configuredTestStack, labBmc, labFenceDevice, labOpenStack, openstackCli, openstackRun, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration";
 const VOL_VM = "vm-boot-from-vol";
+const FAKES = ["fake-1", "fake-2", "fake-3"];
 
 function config(over: { placement?: Record<string, unknown>; servers?: unknown[]; maintenance?: unknown[]; evacuations?: unknown[] } = {}) {
     const placement = over.placement ?? { host: "fake-1" };
@@ -48,6 +48,10 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
     beforeAll(async () => {
         await labOpenStack("up");
         await labBmc("up");
+        // Whatever earlier tests or stacks left on the fake computes: services in service, servers running.
+        for (const host of FAKES) await labOpenStack("start", `nova-compute@${host}`);
+        await restoreComputeServices(nova, FAKES);
+        await clearStrandedFakeServers(nova, FAKES);
         ({ stack, remove } = await configuredTestStack("moves", config()));
     });
 
@@ -177,6 +181,7 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
     });
 
     it("drains a host of 10 servers, 3 at a time, then puts it back into service", async () => {
+        await clearStrandedFakeServers(nova, FAKES, Object.values(ids));
         for (let i = 0; i < 10; i++) {
             const { id } = await nova.createServer({ name: `drain-${i}`, flavorRef: "1", imageRef: (await imageId()), host: "fake-3", networks: "none", availabilityZone: "fake" });
             extra.push(id);
@@ -187,6 +192,8 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", concurrency: 3, reason: "livemig test: new RAM" }] }));
         const up = await stack.up();
         expect(up.summary.result).toBe("succeeded");
+        // Progress while it ran, on the resource's row of the engine's display.
+        expect(up.stdout).toMatch(/HostMaintenance maintenance-fake-3 creating \(\d+s\) draining fake-3: \d+\/\d+ moved, [0-3] running, \d+ queued/);
         expect(await serversOn("fake-3")).toEqual([]);
         const svc = await computeService(nova, "fake-3");
         expect(svc).toMatchObject({ status: "disabled", disabled_reason: "livemig test: new RAM" });
@@ -208,16 +215,11 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         // A real `pulumi up`, killed (SIGKILL, with its provider processes) once the first moves completed.
         const completed = async () =>
             (await nova.listMigrations({ migrationType: "live-migration", changesSince: since })).filter((m) => ids.includes(m.instance_uuid) && m.status === "completed");
-        const cli = spawn(path.join(toolchainBin(), "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack.name], {
-            cwd: repoRoot,
-            env: { ...process.env, ...pulumiEnv("lab-tests") },
-            detached: true,
-            stdio: "ignore",
-        });
+        const cli = spawnPulumiUp(stack.name, pulumiEnv("lab-tests"));
         await waitFor("the first moves of the drain", async () => (await completed()).length >= 1, 180_000, 500);
         // The CLI starts its plugins (language host, dynamic providers) in process groups of their own:
         // kill the whole tree by PID, as a crash of the machine running pulumi would.
-        for (const pid of [cli.pid!, ...descendants(cli.pid!)]) killQuietly(pid);
+        killTree(cli.pid!);
         const movedBeforeKill = (await completed()).length;
         expect(movedBeforeKill).toBeLessThan(ids.length);
 
@@ -234,30 +236,6 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", maintenance: false }] }));
         await stack.up();
     });
-
-    function descendants(pid: number): number[] {
-        const children = new Map<number, number[]>();
-        for (const d of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-            try {
-                const ppid = Number(readFileSync(`/proc/${d}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]);
-                children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-            } catch {
-                // the process ended meanwhile
-            }
-        }
-        const out: number[] = [];
-        const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)));
-        walk(pid);
-        return out;
-    }
-
-    function killQuietly(pid: number) {
-        try {
-            process.kill(pid, "SIGKILL");
-        } catch {
-            // already gone
-        }
-    }
 
     async function imageId(): Promise<string> {
         const { GlanceClient } = await import("../../lib/openstack");

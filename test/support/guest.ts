@@ -1,7 +1,7 @@
 // Reading the lab guest's serial console (lab/guest): it prints a boot banner, the tick it found on its
 // disk, then one tick a second with its uptime.
 import { serverHost, taskState, type NovaClient, type Server } from "../../lib/openstack";
-import { waitFor } from "./lab";
+import { onHost, waitFor } from "./lab";
 
 export interface Console {
     boots: number[];
@@ -29,15 +29,24 @@ export function lastTick(c: Console): { tick: number; uptime: number } {
 /** Waits until the guest ticks past `after` (bounded), and returns its console. */
 export async function ticking(nova: NovaClient, id: string, after = -1, timeoutMs = 120_000): Promise<Console> {
     let c: Console = { boots: [], ticks: [] };
-    await waitFor(
-        `server ${id} to tick past ${after}`,
-        async () => {
-            c = await readConsole(nova, id).catch(() => ({ boots: [], ticks: [] }));
-            return c.ticks.length > 0 && lastTick(c).tick > after;
-        },
-        timeoutMs,
-        2000,
-    );
+    let text = "";
+    try {
+        await waitFor(
+            `server ${id} to tick past ${after}`,
+            async () => {
+                text = await nova.getConsoleOutput(id, 200).catch((e: Error) => `(no console: ${e.message})`);
+                c = parseConsole(text);
+                return c.ticks.length > 0 && lastTick(c).tick > after;
+            },
+            timeoutMs,
+            2000,
+        );
+    } catch (err) {
+        // Say what the guest was doing instead: its state in Nova and the end of its console.
+        const s = await nova.getServer(id).catch(() => undefined);
+        const state = s ? `${s.status} on ${serverHost(s)}, power state ${String(s["OS-EXT-STS:power_state"])}, task ${taskState(s) ?? "none"}` : "gone";
+        throw new Error(`${(err as Error).message}; the server is ${state}; its console ends: ${JSON.stringify(text.trim().split("\n").slice(-4))}`);
+    }
     return c;
 }
 
@@ -50,13 +59,32 @@ export async function ticking(nova: NovaClient, id: string, after = -1, timeoutM
  * Returns what was deleted. Bounded.
  */
 export async function clearStrandedGuests(nova: NovaClient, hosts: string[], keep: string[] = []): Promise<string[]> {
+    return clearStranded(nova, hosts, keep, true);
+}
+
+/**
+ * The same for the fake computes (fake-N): nova's fake driver keeps its guests in memory, so a restarted
+ * fake compute (its BMC powered it off, a test stopped it) has forgotten every server Nova still places on
+ * it (power state "pending"); a drain of that host would fail on them. A hard reboot spawns them again.
+ */
+export async function clearStrandedFakeServers(nova: NovaClient, hosts: string[], keep: string[] = []): Promise<string[]> {
+    return clearStranded(nova, hosts, keep, false);
+}
+
+async function clearStranded(nova: NovaClient, hosts: string[], keep: string[], libvirt: boolean): Promise<string[]> {
     const running = (s: Server) => s.status === "ACTIVE" && s["OS-EXT-STS:power_state"] === 1 && !taskState(s);
-    const stranded = (await nova.listServers({ allTenants: true })).filter((s) => hosts.includes(serverHost(s) ?? "") && !keep.includes(s.id) && !running(s));
+    // What libvirt really runs: right after a reset Nova may still record a vanished guest as running.
+    const domains = new Set<string>();
+    const domainsOn = async (host: string) => (await onHost(host, "virsh -q list --uuid")).stdout;
+    if (libvirt) for (const host of hosts) (await domainsOn(host)).split("\n").forEach((l) => l.trim() && domains.add(l.trim()));
+    const stranded = (await nova.listServers({ allTenants: true })).filter(
+        (s) => hosts.includes(serverHost(s) ?? "") && !keep.includes(s.id) && (!running(s) || (libvirt && !domains.has(s.id))),
+    );
     for (const s of stranded) if (s.status !== "ERROR") await nova.rebootServer(s.id, "HARD").catch(() => undefined);
     const deleted: string[] = [];
     for (const s of stranded) {
         const back = await waitFor(`server ${s.id} to run again`, async () => { const now = await nova.getServer(s.id); return !now || running(now) || now.status === "ERROR"; }, 180_000, 2000)
-            .then(async () => { const now = await nova.getServer(s.id); return !!now && running(now); })
+            .then(async () => { const now = await nova.getServer(s.id); return !!now && running(now) && (!libvirt || (await domainsOn(serverHost(now) ?? "")).includes(s.id)); })
             .catch(() => false);
         if (!back) {
             await nova.deleteServer(s.id).catch(() => undefined);

@@ -136,3 +136,18 @@ export async function openstackRun(...args: string[]): Promise<string> {
     const { stdout } = await run("openstack", ["--os-cloud", "livemig-lab", ...args], { maxBuffer: 16 << 20 });
     return stdout;
 }
+
+/** Whether a lab host is powered on (its PID 1 runs). */
+export async function labHostRunning(host: string): Promise<boolean> {
+    return labHosts("pid", host).then(() => true, () => false);
+}
+
+/** Running copies of a guest on each powered-on host, as libvirt there sees it (a powered-off host runs none). */
+export async function runningCopies(serverId: string, hosts: string[]): Promise<Record<string, number>> {
+    const copies: Record<string, number> = {};
+    for (const host of hosts) {
+        if (!(await labHostRunning(host))) continue;
+        copies[host] = (await onHost(host, "virsh -q list --uuid")).stdout.split("\n").filter((l) => l.trim() === serverId).length;
+    }
+    return copies;
+}

@@ -20,9 +20,13 @@ admin_token_try() {
        --data-binary @- "http://$C:$P_KEYSTONE/v3/auth/tokens"; then
     rm -f "$hdr"; return 1
   fi
-  ( umask 077; tr -d '\r' < "$hdr" | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: /X-Auth-Token: /p' > "$OS_TOKEN_HDR" )
+  # Into a file of its own, then renamed: another controlplane run (a BMC starting a fake compute while a
+  # test does too) may be reading or writing the shared header file at the same moment.
+  local tok; tok=$(mktemp "$OS_RUN/.tok.XXXXXX")
+  tr -d '\r' < "$hdr" | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: /X-Auth-Token: /p' > "$tok"
   rm -f "$hdr"
-  [ -s "$OS_TOKEN_HDR" ] || return 1
+  [ -s "$tok" ] || { rm -f "$tok"; return 1; }
+  mv -f "$tok" "$OS_TOKEN_HDR"
   OS_TOKEN_OK=1
 }
 
