@@ -59,7 +59,9 @@ function gluster(ctx: Ctx, roles: Map<string, unknown[]>, g: Obj) {
     bricks.forEach((b, i) => {
         const { host, path } = obj(b);
         declared(ctx, roles, host, "gluster", ["gluster", "bricks", i, "host"]);
-        if (typeof path === "string" && !path.startsWith(`${mountPoint}/`)) {
+        // A brick at the disk's root would put gluster's metadata beside lost+found, and a brick on an
+        // unmounted disk would silently fill the root filesystem: gluster wants a directory below it.
+        if (typeof path === "string" && (!path.startsWith(`${mountPoint}/`) || path.replace(/\/+$/, "") === mountPoint.replace(/\/+$/, ""))) {
             issue(ctx, ["gluster", "bricks", i, "path"], `a brick must be a directory below the brick disk's mount point ${mountPoint}, received ${JSON.stringify(path)}`, path);
         }
         const key = `${String(host)}:${String(path)}`;
@@ -103,7 +105,17 @@ function unique(ctx: Ctx, items: unknown[], field: string, path: string, what: s
     });
 }
 
-/** Servers, maintenance and evacuations: hosts must be known computes, and plans must not contradict. */
+/** A list of host names (or server names) where each may appear once. */
+function noRepeats(ctx: Ctx, list: unknown, path: (string | number)[], what = "host") {
+    const seen = new Map<string, number>();
+    arr(list).forEach((v, i) => {
+        if (typeof v !== "string") return;
+        const first = seen.get(v);
+        if (first === undefined) return void seen.set(v, i);
+        issue(ctx, [...path, i], `${what} ${JSON.stringify(v)} is listed twice (first at index ${first})`, v);
+    });
+}
+
 /** The `computes` list, or else the hosts with the compute role. */
 function knownComputes(cfg: Obj, hosts: unknown[]): string[] {
     return Array.isArray(cfg.computes)
@@ -124,24 +136,57 @@ function cloud(ctx: Ctx, cfg: Obj, hosts: unknown[]) {
     unique(ctx, servers, "name", "servers", "server name");
     unique(ctx, maintenance, "host", "maintenance", "host");
     unique(ctx, evacuations, "host", "evacuations", "host");
+    noRepeats(ctx, cfg.computes, ["computes"]);
     const leaving = new Map<string, string>();
+    const drained = new Map<string, number>();
     maintenance.forEach((m, i) => {
         known(obj(m).host, ["maintenance", i, "host"]);
         // `maintenance: false` declares the host back in service: servers may go there again.
-        if (typeof obj(m).host === "string" && obj(m).maintenance !== false) leaving.set(obj(m).host as string, "in maintenance");
+        if (typeof obj(m).host === "string" && obj(m).maintenance !== false) {
+            leaving.set(obj(m).host as string, "in maintenance");
+            drained.set(obj(m).host as string, i);
+        }
     });
+    const placementOf = (name: unknown) => obj(obj(servers.find((s) => obj(s).name === name)).placement);
     evacuations.forEach((e, i) => {
         const { host, target, servers: names } = obj(e);
         known(host, ["evacuations", i, "host"]);
         known(target, ["evacuations", i, "target"]);
+        if (typeof host === "string" && drained.has(host)) {
+            issue(
+                ctx,
+                ["evacuations", i, "host"],
+                `${host} is also in maintenance (maintenance[${drained.get(host)}]): a failed host is evacuated, a working one drained by live migration; declare one of them`,
+                host,
+            );
+        }
         if (typeof host === "string") leaving.set(host, "being evacuated");
         if (target !== undefined && target === host) issue(ctx, ["evacuations", i, "target"], `cannot evacuate ${String(host)} onto itself`);
+        noRepeats(ctx, names, ["evacuations", i, "servers"], "server");
         arr(names).forEach((n, j) => {
-            if (typeof n === "string" && !servers.some((s) => obj(s).name === n)) {
-                issue(ctx, ["evacuations", i, "servers", j], `${JSON.stringify(n)} is not a server of this stack`, n);
+            if (typeof n !== "string") return;
+            if (!servers.some((s) => obj(s).name === n)) return issue(ctx, ["evacuations", i, "servers", j], `${JSON.stringify(n)} is not a server of this stack`, n);
+            // The evacuation puts it on `target`; a placement that does not admit it would move it again at once.
+            const p = placementOf(n);
+            const refused = typeof target === "string" && ((typeof p.host === "string" && p.host !== target) || arr(p.notOn).includes(target));
+            if (refused) {
+                issue(
+                    ctx,
+                    ["evacuations", i, "servers", j],
+                    `the evacuation of ${String(host)} sends ${n} to ${target}, but its placement wants ${typeof p.host === "string" ? p.host : `any host but ${arr(p.notOn).join(", ")}`}: make them agree`,
+                    n,
+                );
             }
         });
     });
+    // Somewhere must be left for the servers of the hosts that are drained or evacuated.
+    if (computes.length > 0 && leaving.size > 0 && computes.every((c) => leaving.has(c))) {
+        issue(
+            ctx,
+            [drained.size > 0 ? "maintenance" : "evacuations"],
+            `every compute (${computes.join(", ")}) is in maintenance or being evacuated: their servers would have nowhere to go; keep at least one in service`,
+        );
+    }
     evacuations.forEach((e, i) => {
         const t = obj(e).target;
         if (typeof t === "string" && leaving.has(t)) issue(ctx, ["evacuations", i, "target"], `target ${t} is itself ${leaving.get(t)}`);
@@ -150,6 +195,10 @@ function cloud(ctx: Ctx, cfg: Obj, hosts: unknown[]) {
         const p = obj(obj(s).placement);
         known(p.host, ["servers", i, "placement", "host"]);
         arr(p.notOn).forEach((h, j) => known(h, ["servers", i, "placement", "notOn", j]));
+        noRepeats(ctx, p.notOn, ["servers", i, "placement", "notOn"]);
+        if (computes.length > 0 && computes.every((c) => arr(p.notOn).includes(c))) {
+            issue(ctx, ["servers", i, "placement", "notOn"], `notOn excludes every compute (${computes.join(", ")}): ${String(obj(s).name)} could run nowhere`);
+        }
         if (typeof p.host === "string" && leaving.has(p.host)) {
             issue(ctx, ["servers", i, "placement", "host"], `${p.host} is ${leaving.get(p.host)}: place ${String(obj(s).name)} elsewhere (e.g. notOn: [${p.host}])`, p.host);
         }
@@ -205,6 +254,8 @@ function ha(ctx: Ctx, cfg: Obj, roles: Map<string, unknown[]>) {
         const first = segments.findIndex((o) => obj(o).name === name);
         if (typeof name === "string" && first !== i) issue(ctx, at("name"), `segment name ${JSON.stringify(name)} appears twice (first at ha.segments[${first}])`, name);
         const list = arr(hosts);
+        noRepeats(ctx, hosts, at("hosts"));
+        noRepeats(ctx, reservedHosts, at("reservedHosts"));
         list.forEach((h, j) => {
             if (typeof h !== "string") return;
             declared(ctx, roles, h, "compute", at("hosts", j));
@@ -212,7 +263,7 @@ function ha(ctx: Ctx, cfg: Obj, roles: Map<string, unknown[]>) {
                 issue(ctx, at("hosts", j), `${h} needs a fence device in fenceDevices: the cluster powers a lost member off through it (STONITH) before Masakari recovers its servers elsewhere`, h);
             }
             const other = member.get(h);
-            if (other !== undefined) issue(ctx, at("hosts", j), `${h} is already a member of ha.segments[${other}]: a host belongs to one segment`, h);
+            if (other !== undefined && other !== i) issue(ctx, at("hosts", j), `${h} is already a member of ha.segments[${other}]: a host belongs to one segment`, h);
             else member.set(h, i);
         });
         arr(reservedHosts).forEach((r, j) => {
@@ -222,6 +273,31 @@ function ha(ctx: Ctx, cfg: Obj, roles: Map<string, unknown[]>) {
         });
         if ((recoveryMethod === "reserved_host" || recoveryMethod === "rh_priority") && arr(reservedHosts).length === 0) {
             issue(ctx, at("reservedHosts"), `recovery method ${recoveryMethod} needs at least one reserved host`);
+        }
+    });
+}
+
+/**
+ * Ceph: its computes are declared computes; instance disks in RBD only on computes with the Ceph client,
+ * and never on one that also mounts the Gluster store (one storage mode per compute: pre-flight and Nova
+ * must agree on what is shared).
+ */
+function ceph(ctx: Ctx, cfg: Obj, roles: Map<string, unknown[]>) {
+    const c = obj(cfg.ceph);
+    const computeHosts = [...roles].filter(([, r]) => r.includes("compute")).map(([n]) => n);
+    noRepeats(ctx, c.computes, ["ceph", "computes"]);
+    arr(c.computes).forEach((h, i) => declared(ctx, roles, h, "compute", ["ceph", "computes", i]));
+    const clients = Array.isArray(c.computes) ? arr(c.computes) : computeHosts;
+    const disks = obj(c.instanceDisks);
+    noRepeats(ctx, disks.computes, ["ceph", "instanceDisks", "computes"]);
+    const store = cfg.instanceStore === undefined ? [] : Array.isArray(obj(cfg.instanceStore).computes) ? arr(obj(cfg.instanceStore).computes) : computeHosts;
+    arr(disks.computes).forEach((h, i) => {
+        if (typeof h !== "string") return;
+        const at = ["ceph", "instanceDisks", "computes", i];
+        if (!roles.has(h)) return declared(ctx, roles, h, "compute", at);
+        if (!clients.includes(h)) issue(ctx, at, `${h} keeps its instance disks in RBD, so it needs the Ceph client: add it to ceph.computes`, h);
+        if (store.includes(h)) {
+            issue(ctx, at, `${h} also mounts the Gluster instance store (instanceStore.computes): choose one storage mode per compute`, h);
         }
     });
 }
@@ -241,8 +317,11 @@ export function crossChecks(value: unknown, ctx: Ctx): void {
     libvirt(ctx, obj(cfg.libvirt));
     if (cfg.gluster !== undefined) gluster(ctx, roles, obj(cfg.gluster));
     if (cfg.instanceStore !== undefined) instanceStore(ctx, roles, obj(cfg.instanceStore), cfg.gluster !== undefined);
+    noRepeats(ctx, obj(cfg.instanceStore).computes, ["instanceStore", "computes"]);
     arr(obj(cfg.novaCompute).computes).forEach((c, i) => declared(ctx, roles, c, "compute", ["novaCompute", "computes", i]));
+    noRepeats(ctx, obj(cfg.novaCompute).computes, ["novaCompute", "computes"]);
     cloud(ctx, cfg, hosts);
     fencing(ctx, cfg, [...new Set([...roles.keys(), ...knownComputes(cfg, hosts)])]);
     if (cfg.ha !== undefined) ha(ctx, cfg, roles);
+    if (cfg.ceph !== undefined) ceph(ctx, cfg, roles);
 }

@@ -17,15 +17,40 @@ export const hostName = z
             `expected a host name (lowercase letters, digits and "-", 1-63 characters, not starting or ending with "-"), received ${JSON.stringify(iss.input)}`,
     });
 
+/**
+ * Whether `s` is a DNS name and not a mistyped IPv4 address: a name whose last label is all digits
+ * ("10.0.0.256", "10.0.1", "010.0.0.1") is no DNS name (no top-level domain is numeric, RFC 3696 §2), and
+ * a resolver would read some of them as addresses ("10.0.1" is 10.0.0.1 to inet_aton).
+ */
+export function isDnsName(s: string): boolean {
+    return DNS_NAME.test(s) && !/(^|\.)[0-9]+$/.test(s);
+}
+
 /** An IPv4/IPv6 address or a DNS name. */
-export const address = z.string().refine((s) => isIP(s) !== 0 || DNS_NAME.test(s), {
-    error: (iss) => `expected an IPv4 or IPv6 address or a DNS name, received ${JSON.stringify(iss.input)}`,
+export const address = z.string().refine((s) => isIP(s) !== 0 || isDnsName(s), {
+    error: (iss) =>
+        typeof iss.input === "string" && /^[0-9.]+$/.test(iss.input)
+            ? `expected an IPv4 address (four numbers 0-255, without leading zeros), received ${JSON.stringify(iss.input)}`
+            : `expected an IPv4 or IPv6 address or a DNS name, received ${JSON.stringify(iss.input)}`,
 });
 
-/** An absolute path without spaces or shell metacharacters. */
-export const absolutePath = z.string().regex(ABSOLUTE_PATH, {
-    error: (iss) =>
-        `expected an absolute path made of letters, digits, ".", "_", "-" and "/", received ${JSON.stringify(iss.input)}`,
+/**
+ * An absolute path without spaces or shell metacharacters, and without "." or ".." segments or empty ones
+ * ("//"): a path means what it reads, wherever it is used (a mount point, a brick, a file to edit).
+ */
+export const absolutePath = z
+    .string()
+    .regex(ABSOLUTE_PATH, {
+        error: (iss) =>
+            `expected an absolute path made of letters, digits, ".", "_", "-" and "/", received ${JSON.stringify(iss.input)}`,
+    })
+    .refine((s) => !/\/\/|\/\.\.?(\/|$)/.test(s), {
+        error: (iss) => `expected a path without "." or ".." segments or "//", received ${JSON.stringify(iss.input)}`,
+    });
+
+/** An absolute path that can be a mount point: not "/" itself. */
+export const mountPoint = absolutePath.refine((s) => s.replace(/\/+$/, "") !== "", {
+    error: 'expected a directory to mount on, not "/" (mounting there would hide the whole system)',
 });
 
 export const unixUser = z.string().regex(UNIX_USER, {

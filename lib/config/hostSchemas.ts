@@ -1,7 +1,7 @@
 // Config of the host-side pieces: libvirt's migration listener, nova's migration settings, the GlusterFS
 // volume and the instance store. Cross-field rules (which need the host list) live in crossChecks.ts.
 import { z } from "zod";
-import { absolutePath, hostName, unixUser } from "./fields";
+import { absolutePath, hostName, mountPoint, unixUser } from "./fields";
 
 export const TRANSPORTS = ["tls", "tcp-sasl", "tcp-insecure"] as const;
 
@@ -42,7 +42,7 @@ export const novaSchema = z.strictObject({
     /** nova.conf on every compute; default /etc/nova/nova.conf. */
     configPath: absolutePath.default(novaDefaults.configPath),
     /** nova's instances_path; default /var/lib/nova/instances (where the instance store is mounted). */
-    instancesPath: absolutePath.default(novaDefaults.instancesPath),
+    instancesPath: mountPoint.default(novaDefaults.instancesPath),
     /** [DEFAULT] max_concurrent_live_migrations; default 1, 0 = unlimited. */
     maxConcurrentLiveMigrations: z.int().min(0).max(64).default(novaDefaults.maxConcurrentLiveMigrations),
     /** [libvirt] live_migration_permit_post_copy; default true (bounded downtime for busy guests). */
@@ -82,7 +82,7 @@ export const glusterSchema = z.strictObject({
             /** Block device; default /dev/sdb. */
             device: absolutePath.default("/dev/sdb"),
             /** Where it is mounted; default /brick1. */
-            mountPoint: absolutePath.default("/brick1"),
+            mountPoint: mountPoint.default("/brick1"),
             /**
              * ifEmpty (default): make an XFS filesystem only on a disk that holds none, and stop if it holds
              * another one. force: reformat whatever is there (destroys data).

@@ -49,6 +49,8 @@ const withHa = (patch: Record<string, unknown>) => ({
     ha: { monitorSettingsPath: "/var/lib/livemig-lab/openstack/masakari-monitors.ini", segments: [{ name: "lab", hosts: ["compute-1", "compute-2"], ...patch }] },
 });
 
+const ceph = { monitors: ["10.77.0.1:6789"], key: "AQDx7ahmAAAAABAAsvdWQx+bBXdJ/a3cyZXuTw==", secretUuid: "5a1c7c5e-6d0f-4a73-9a43-0c9c2d86b7f1" };
+
 const withHost = (i: number, patch: Record<string, unknown>) => ({
     ...good,
     hosts: good.hosts.map((h, j) => (j === i ? { ...h, ...patch } : h)),
@@ -122,6 +124,36 @@ describe("stack config", () => {
         ["a reserved-host recovery without a reserved host", withHa({ recoveryMethod: "reserved_host" }), "ha.segments[0].reservedHosts", /recovery method reserved_host needs at least one reserved host/],
         ["a host in two segments", { ...withHa({}), ha: { monitorSettingsPath: "/etc/m.ini", segments: [{ name: "a", hosts: ["compute-1", "compute-2"] }, { name: "b", hosts: ["compute-2", "compute-1"] }] } }, "ha.segments[1].hosts[0]", /compute-2 is already a member of ha.segments\[0\]/],
         ["an unknown recovery method", withHa({ recoveryMethod: "pray" }), "ha.segments[0].recoveryMethod", /expected one of "auto"\|"reserved_host"/],
+        ["an IPv4 address with an octet over 255", withHost(1, { address: "10.77.0.256" }), "hosts[1].address", /expected an IPv4 address \(four numbers 0-255, without leading zeros\), received "10.77.0.256"/],
+        ["an IPv4 address with leading zeros", withHost(1, { address: "10.77.0.021" }), "hosts[1].address", /expected an IPv4 address/],
+        ["an IPv4 address with three octets", withHost(1, { address: "10.77.21" }), "hosts[1].address", /expected an IPv4 address/],
+        ["a BMC address that is a mistyped IPv4 address", { ...good, fenceDevices: [{ ...ipmi, address: "10.77.0.1111" }] }, "fenceDevices[0].address", /expected an IPv4 address/],
+        ["a DNS name with a numeric top-level label", withHost(1, { address: "n1.lab.123" }), "hosts[1].address", /expected an IPv4 or IPv6 address or a DNS name/],
+        ["maintenance on every compute", { ...twoComputes, fenceDevices: [], maintenance: [{ host: "compute-1" }, { host: "compute-2" }] }, "maintenance", /every compute \(compute-1, compute-2\) is in maintenance or being evacuated: their servers would have nowhere to go/],
+        ["every compute in maintenance or evacuated", { ...twoComputes, maintenance: [{ host: "compute-1" }], evacuations: [{ host: "compute-2" }] }, "maintenance", /nowhere to go/],
+        ["notOn listing every compute", { ...withServer({ placement: { notOn: ["compute-1"] } }) }, "servers[0].placement.notOn", /notOn excludes every compute \(compute-1\): vm-1 could run nowhere/],
+        ["maintenance and evacuation of one host", { ...twoComputes, maintenance: [{ host: "compute-1" }], evacuations: [{ host: "compute-1" }] }, "evacuations[0].host", /compute-1 is also in maintenance \(maintenance\[0\]\): a failed host is evacuated/],
+        ["an evacuation sending a server where its placement does not want it", { ...twoComputes, computes: ["compute-1", "compute-2", "compute-3"], servers: [{ ...server, placement: { host: "compute-3" } }], evacuations: [{ host: "compute-1", servers: ["vm-1"], target: "compute-2" }] }, "evacuations[0].servers[0]", /sends vm-1 to compute-2, but its placement wants compute-3/],
+        ["an evacuation to a host the server's placement excludes", { ...twoComputes, computes: ["compute-1", "compute-2", "compute-3"], servers: [{ ...server, placement: { notOn: ["compute-1", "compute-2"] } }], evacuations: [{ host: "compute-1", servers: ["vm-1"], target: "compute-2" }] }, "evacuations[0].servers[0]", /its placement wants any host but compute-1, compute-2/],
+        ["a server named twice in one evacuation", { ...withServer({}), computes: ["compute-1", "compute-2"], evacuations: [{ host: "compute-1", fenced: true, servers: ["vm-1", "vm-1"] }] }, "evacuations[0].servers[1]", /server "vm-1" is listed twice \(first at index 0\)/],
+        ["a compute listed twice", { ...good, computes: ["compute-1", "fake-1", "compute-1"] }, "computes[2]", /host "compute-1" is listed twice/],
+        ["a host listed twice in notOn", { ...withServer({ placement: { notOn: ["compute-1", "compute-1"] } }), computes: ["compute-1", "compute-2"] }, "servers[0].placement.notOn[1]", /listed twice/],
+        ["a compute listed twice for the instance store", { ...withGluster({}), instanceStore: { computes: ["compute-1", "compute-1"] } }, "instanceStore.computes[1]", /listed twice/],
+        ["a segment member listed twice", { ...withHa({ hosts: ["compute-1", "compute-2", "compute-1"] }) }, "ha.segments[0].hosts[2]", /host "compute-1" is listed twice/],
+        ["a brick path with a .. segment", withGluster({ bricks: [{ host: "n1", path: "/brick1/../etc" }, ...glusterGood.bricks.slice(1)] }), "gluster.bricks[0].path", /without "\." or "\.\." segments/],
+        ["a brick path with a . segment", withGluster({ bricks: [{ host: "n1", path: "/brick1/./b1" }, ...glusterGood.bricks.slice(1)] }), "gluster.bricks[0].path", /without "\." or "\.\." segments/],
+        ["a brick at the disk's root", withGluster({ bricks: [{ host: "n1", path: "/brick1/" }, ...glusterGood.bricks.slice(1)] }), "gluster.bricks[0].path", /a brick must be a directory below the brick disk's mount point/],
+        ["a brick disk mounted on /", withGluster({ disk: { mountPoint: "/" } }), "gluster.disk.mountPoint", /not "\/"/],
+        ["an instances path of /", { ...good, nova: { instancesPath: "/" } }, "nova.instancesPath", /not "\/"/],
+        ["an instances path with ..", { ...good, nova: { instancesPath: "/var/lib/nova/../../etc" } }, "nova.instancesPath", /without "\." or "\.\." segments/],
+        ["a nova.conf path with //", { ...good, nova: { configPath: "/etc//nova/nova.conf" } }, "nova.configPath", /"\/\/"/],
+        ["a mount point with ..", withGluster({ disk: { mountPoint: "/srv/../brick1" } }), "gluster.disk.mountPoint", /without "\." or "\.\." segments/],
+        ["a Ceph monitor that is no address", { ...good, ceph: { ...ceph, monitors: ["10.77.0.1:6789; reboot"] } }, "ceph.monitors[0]", /expected a monitor address/],
+        ["a Ceph key of the wrong form", { ...good, ceph: { ...ceph, key: "not-a-key" } }, "ceph.key", /expected a cephx key/],
+        ["a libvirt secret UUID of the wrong form", { ...good, ceph: { ...ceph, secretUuid: "1234" } }, "ceph.secretUuid", /expected the libvirt secret's UUID as a lowercase UUID/],
+        ["RBD instance disks on an undeclared compute", { ...good, ceph: { ...ceph, instanceDisks: { computes: ["compute-9"] } } }, "ceph.instanceDisks.computes[0]", /"compute-9" is not a declared host/],
+        ["RBD instance disks on a compute without the Ceph client", { ...twoComputes, fenceDevices: [], ceph: { ...ceph, computes: ["compute-1"], instanceDisks: { computes: ["compute-2"] } } }, "ceph.instanceDisks.computes[0]", /compute-2 keeps its instance disks in RBD, so it needs the Ceph client/],
+        ["RBD instance disks on a compute that mounts the Gluster store", { ...withGluster({}), instanceStore: { computes: ["compute-1"] }, ceph: { ...ceph, instanceDisks: { computes: ["compute-1"] } } }, "ceph.instanceDisks.computes[0]", /also mounts the Gluster instance store.*one storage mode per compute/],
         ["an unknown move timeout action", { ...good, moves: { onTimeout: "retry" } }, "moves.onTimeout", /expected one of "abort"\|"force-complete"/],
     ])("rejects %s, at its exact path", (_what, cfg, path, message) => {
         const found = problems(cfg);
@@ -185,7 +217,7 @@ describe("stack config", () => {
     });
 
     it("insists that a BMC password is a secret, and accepts an evacuation with a fence device", () => {
-        const cfg = { ...good, fenceDevices: [ipmi], evacuations: [{ host: "compute-1" }] };
+        const cfg = { ...good, computes: ["compute-1", "compute-2"], fenceDevices: [ipmi], evacuations: [{ host: "compute-1" }] };
         expect(problems(cfg).map((p) => p.path)).toEqual(["fenceDevices[0].password"]);
         expect(problems(cfg)[0]!.message).toContain("pulumi config set --secret --path 'fenceDevices[0].password'");
         const parsed = parseStackConfig("test", "livemig", raw(cfg), (k) => k === "livemig:fenceDevices");
@@ -196,6 +228,14 @@ describe("stack config", () => {
     it("accepts a segment of fenced computes with its defaults", () => {
         const parsed = parseStackConfig("test", "livemig", raw(withHa({})), (k) => k === "livemig:fenceDevices");
         expect(parsed.ha).toMatchObject({ tokenMs: 1000, clusterInterface: "eth0", segments: [{ name: "lab", recoveryMethod: "auto", reservedHosts: [] }] });
+    });
+
+    it("insists that the Ceph key is a secret, and accepts RBD disks on a compute with the client", () => {
+        const cfg = { ...good, ceph: { ...ceph, instanceDisks: { computes: ["compute-1"] } } };
+        expect(problems(cfg).map((p) => p.path)).toEqual(["ceph.key"]);
+        expect(problems(cfg)[0]!.message).toContain("pulumi config set --secret --path ceph.key");
+        const parsed = parseStackConfig("test", "livemig", raw(cfg), (k) => k === "livemig:ceph");
+        expect(parsed.ceph).toMatchObject({ user: "cinder", volumesPool: "volumes", instanceDisks: { pool: "vms", computes: ["compute-1"] } });
     });
 
     it("insists that the SASL password is a secret", () => {
