@@ -1,5 +1,5 @@
 // nova.conf's live-migration settings, edited in place: every other line of the file stays as it is.
-import { cmd, hostScript } from "./prelude";
+import { cmd, hostScript, oneLine } from "./prelude";
 import type { HostStep } from "./step";
 
 export interface NovaMigrationSpec {
@@ -45,7 +45,8 @@ export function novaSettings(spec: NovaMigrationSpec): [string, string, string][
         ["libvirt", "live_migration_completion_timeout", String(spec.completionTimeout)],
     ];
     if (spec.bandwidth !== undefined) s.push(["libvirt", "live_migration_bandwidth", String(spec.bandwidth)]);
-    return s;
+    // Each becomes a line of nova.conf: a line break would add settings of its own.
+    return s.map(([sec, k, v]) => [sec, k, oneLine(`nova.conf [${sec}] ${k}`, v)]);
 }
 
 export function novaMigrationConfig(spec: NovaMigrationSpec): HostStep {
@@ -54,7 +55,7 @@ export function novaMigrationConfig(spec: NovaMigrationSpec): HostStep {
     const unsets: [string, string][] = [...OBSOLETE, ...(spec.bandwidth === undefined ? [["libvirt", "live_migration_bandwidth"] as [string, string]] : [])];
     const create = `
 if [ ! -f ${cmd(file)} ]; then
-  echo "${file} does not exist: is nova-compute installed on $(hostname)?" >&2; exit 1
+  echo ${cmd(`${file} does not exist: is nova-compute installed on`)} "$(hostname)?" >&2; exit 1
 fi
 ${settings.map(([sec, k, v]) => `ini_set ${cmd(file, sec, k, v)}`).join("\n")}
 ${unsets.map(([sec, k]) => `ini_unset ${cmd(file, sec, k)}`).join("\n")}

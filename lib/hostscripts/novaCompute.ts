@@ -2,7 +2,7 @@
 // connection settings (messaging URL, service credentials), which arrive as a secret on stdin as
 // "section<TAB>key<TAB>value" lines and are written into nova.conf in place. Starts nova-compute and
 // restarts it only when something changed.
-import { cmd, hostScript } from "./prelude";
+import { cmd, hostScript, oneLine } from "./prelude";
 import type { HostStep } from "./step";
 
 export interface NovaComputeSpec {
@@ -20,7 +20,7 @@ export interface NovaComputeSpec {
 
 /** Settings of this host's own; the control plane's come from stdin. */
 export function novaComputeSettings(spec: NovaComputeSpec): [string, string, string][] {
-    return [
+    const settings: [string, string, string][] = [
         ["DEFAULT", "host", spec.host],
         ["DEFAULT", "my_ip", spec.address],
         ["DEFAULT", "compute_driver", "libvirt.LibvirtDriver"],
@@ -30,6 +30,8 @@ export function novaComputeSettings(spec: NovaComputeSpec): [string, string, str
         // No graphical console: it costs CPU under emulation, and migrations need no VNC listener.
         ["vnc", "enabled", "false"],
     ];
+    // Each becomes a line of nova.conf: a line break would add settings of its own.
+    return settings.map(([sec, k, v]) => [sec, k, oneLine(`nova.conf [${sec}] ${k}`, v)]);
 }
 
 /** The control plane's settings as the script reads them from stdin. */
@@ -62,7 +64,7 @@ export function novaCompute(spec: NovaComputeSpec): HostStep {
     const file = spec.configPath;
     const own = novaComputeSettings(spec);
     const create = `
-[ -f ${cmd(file)} ] || { echo "${file} does not exist: is nova-compute installed on $(hostname)?" >&2; exit 1; }
+[ -f ${cmd(file)} ] || { echo ${cmd(`${file} does not exist: is nova-compute installed on`)} "$(hostname)?" >&2; exit 1; }
 read_secret CONTROLLER
 while IFS=$'\\t' read -r sec key val; do
   [ -n "$sec" ] && ini_set ${cmd(file)} "$sec" "$key" "$val"
@@ -81,7 +83,7 @@ echo "nova-compute active since $(date -u -d "$(systemctl show -p ActiveEnterTim
 read_secret CONTROLLER
 while IFS=$'\\t' read -r sec key val; do
   # Never print these values: they hold passwords, and drift lines end up in previews and state.
-  [ -n "$sec" ] && [ "$(ini_get ${cmd(file)} "$sec" "$key")" != "$val" ] && echo "DRIFT ${file}: [$sec] $key differs from the control plane's setting"
+  [ -n "$sec" ] && [ "$(ini_get ${cmd(file)} "$sec" "$key")" != "$val" ] && echo ${cmd(`DRIFT ${file}:`)} "[$sec] $key differs from the control plane's setting"
 done <<<"$CONTROLLER"
 ${own.map(([s, k, v]) => `ini_check ${cmd(file, s, k, v)}`).join("\n")}
 unit_check_enabled nova-compute.service

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cmd, hostScript, secretsStdin } from "../../lib/hostscripts/prelude";
+import { cmd, hostScript, secretsStdin, withPrelude } from "../../lib/hostscripts/prelude";
 import { shq } from "../../lib/hostscripts/quote";
 
 let dir: string;
@@ -12,7 +12,7 @@ beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), "livemig-prelude-"))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(body: string, stdin = ""): string {
-    return execFileSync("bash", ["-c", hostScript("test", body)], { input: stdin, encoding: "utf8" });
+    return execFileSync("bash", ["-c", withPrelude(hostScript("test", body))], { input: stdin, encoding: "utf8" });
 }
 
 const NOVA_CONF = `[DEFAULT]
@@ -93,8 +93,17 @@ echo "b=$B changed=\${#CHANGED[@]}"`;
         expect(() => readFileSync(path.join(dir, "pwned"))).toThrow();
     });
 
+    it("keeps the prelude out of the stored script, and puts it in when the script runs", () => {
+        const stored = hostScript("s", "ini_get /nonexistent a b; echo done");
+        expect(stored).not.toContain("ini_set()");
+        expect(stored.length).toBeLessThan(200);
+        expect(withPrelude(stored)).toContain("ini_set()");
+        expect(execFileSync("bash", ["-c", withPrelude(stored)], { encoding: "utf8" })).toBe("done\n");
+        expect(withPrelude("echo plain")).toBe("echo plain"); // a script of another kind stays as it is
+    });
+
     it("names the host and step when a command fails", () => {
-        expect(() => execFileSync("bash", ["-c", hostScript("break things", "true\nfalse\n")], { encoding: "utf8", stdio: "pipe" })).toThrow(
+        expect(() => execFileSync("bash", ["-c", withPrelude(hostScript("break things", "true\nfalse\n"))], { encoding: "utf8", stdio: "pipe" })).toThrow(
             /step "break things" failed at line \d+: false \(exit 1\)/,
         );
     });
