@@ -40,9 +40,11 @@ export class SshConnectError extends Error {
     constructor(
         readonly target: SshTarget,
         readonly cause: Error,
+        /** The step that needed the connection, when known: "configure libvirtd". */
+        readonly step?: string,
     ) {
         const message =
-            `cannot SSH to ${target.name} (${target.user}@${target.address}:${target.port}): ${cause.message}; ` +
+            `${step ? `${target.name}: step "${step}" could not start: ` : ""}cannot SSH to ${target.name} (${target.user}@${target.address}:${target.port}): ${cause.message}; ` +
             `check that the host is up and that the stack's ssh settings (key, known_hosts) are right`;
         super(message);
         this.message = message;
@@ -124,6 +126,26 @@ export async function connect(target: SshTarget, creds: SshCredentials, timeoutM
     }
 }
 
+/** Runs one script on an open connection (see runScript). */
+function execOn(client: Client, target: SshTarget, script: string, opts: RunOptions): Promise<RunResult> {
+    return new Promise<RunResult>((resolve, reject) => {
+        client.exec(BOOTSTRAP, (err, channel) => {
+            if (err) return reject(new SshConnectError(target, err));
+            const out: Buffer[] = [];
+            const errs: Buffer[] = [];
+            channel.on("data", (d: Buffer) => out.push(d));
+            channel.stderr.on("data", (d: Buffer) => errs.push(d));
+            channel.on("close", (code: number | null) => {
+                const stdout = Buffer.concat(out).toString("utf8");
+                const stderr = Buffer.concat(errs).toString("utf8");
+                if (code === 0) resolve({ stdout, stderr });
+                else reject(new ScriptError(target, opts.step, code, stdout, stderr));
+            });
+            channel.end(`${Buffer.byteLength(script)}\n${script}${opts.stdin ?? ""}`);
+        });
+    });
+}
+
 /** Runs `script` with bash on `target`; resolves with its output, or rejects with ScriptError/SshConnectError. */
 export async function runScript(
     target: SshTarget,
@@ -131,25 +153,37 @@ export async function runScript(
     script: string,
     opts: RunOptions,
 ): Promise<RunResult> {
-    const client = await connect(target, creds, opts.connectTimeoutMs);
     try {
-        return await new Promise<RunResult>((resolve, reject) => {
-            client.exec(BOOTSTRAP, (err, channel) => {
-                if (err) return reject(new SshConnectError(target, err));
-                const out: Buffer[] = [];
-                const errs: Buffer[] = [];
-                channel.on("data", (d: Buffer) => out.push(d));
-                channel.stderr.on("data", (d: Buffer) => errs.push(d));
-                channel.on("close", (code: number | null) => {
-                    const stdout = Buffer.concat(out).toString("utf8");
-                    const stderr = Buffer.concat(errs).toString("utf8");
-                    if (code === 0) resolve({ stdout, stderr });
-                    else reject(new ScriptError(target, opts.step, code, stdout, stderr));
-                });
-                channel.end(`${Buffer.byteLength(script)}\n${script}${opts.stdin ?? ""}`);
-            });
-        });
+        return await withSession(target, creds, opts.connectTimeoutMs, (run) => run(script, opts));
+    } catch (err) {
+        // Name the step in the error: "n3: step "mount the brick disk" could not start: cannot SSH to n3 …".
+        if (err instanceof SshConnectError && !err.step) throw new SshConnectError(err.target, err.cause, opts.step);
+        throw err;
+    }
+}
+
+/** An open connection that runs several scripts, each in its own channel (as runScript runs one). */
+export interface SshSession {
+    run(script: string, opts: RunOptions): Promise<RunResult>;
+    close(): void;
+}
+
+/** Opens a connection for several scripts: the connection and key exchange are the costly part of a short script. */
+export async function openSession(target: SshTarget, creds: SshCredentials, connectTimeoutMs?: number): Promise<SshSession> {
+    const client = await connect(target, creds, connectTimeoutMs);
+    return { run: (script, opts) => execOn(client, target, script, opts), close: () => client.end() };
+}
+
+export async function withSession<T>(
+    target: SshTarget,
+    creds: SshCredentials,
+    connectTimeoutMs: number | undefined,
+    use: (run: SshSession["run"]) => Promise<T>,
+): Promise<T> {
+    const session = await openSession(target, creds, connectTimeoutMs);
+    try {
+        return await use(session.run);
     } finally {
-        client.end();
+        session.close();
     }
 }
