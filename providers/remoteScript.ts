@@ -5,9 +5,11 @@
 // drift, and the next `pulumi up` re-runs the converge script. SSH credentials never become inputs: the
 // provider reads them from the stack's `ssh` config (a Pulumi secret or a key file) in configure().
 import * as pulumi from "@pulumi/pulumi";
-import { SshConnectError, runScript, type SshCredentials, type SshTarget } from "../lib/ssh/exec";
+import { ScriptError, SshConnectError, runScript, type SshCredentials, type SshTarget } from "../lib/ssh/exec";
+import { withPrelude } from "../lib/hostscripts/prelude";
+import { noteHostChanged } from "../lib/moves/preflightCache";
 import { sshCredentialsFrom } from "./sshCredentials";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 
 export interface RemoteScriptArgs {
     /** Where to run; connection credentials come from the stack config, never from here. */
@@ -62,9 +64,11 @@ export class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<Rem
         this.creds = sshCredentialsFrom(req.config);
     }
 
-    private async run(host: SshTarget, step: string, script: string, stdin?: string) {
+    private async run(host: SshTarget, step: string, script: string, stdin?: string, changes = true) {
         if (!this.creds) throw new Error("RemoteScript: the provider was not configured with the stack's ssh settings");
-        return runScript(host, this.creds, script, { step, stdin, connectTimeoutMs: this.creds.connectTimeoutMs });
+        // A pre-flight that passed earlier in this run no longer speaks for this host.
+        if (changes) noteHostChanged(host.address);
+        return runScript(host, this.creds, withPrelude(script), { step, stdin, connectTimeoutMs: this.creds.connectTimeoutMs });
     }
 
     async diff(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -97,15 +101,25 @@ export class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<Rem
         if (!props?.check) return { id, props };
         let stdout: string;
         try {
-            ({ stdout } = await this.run(props.host, `check ${props.step}`, props.check, props.stdin));
+            ({ stdout } = await this.run(props.host, `check ${props.step}`, props.check, props.stdin, false));
         } catch (err) {
             // A host that does not answer at all (powered off: fenced, failed) keeps its last known state, so
             // that a refresh after a host failure still shows the rest (where its servers went); the next
             // refresh once it answers checks it again. Refused logins and host keys still fail.
             if (err instanceof SshConnectError && UNREACHABLE.test(err.cause.message)) return { id, props };
+            // A check that cannot run to its end (a rebuilt host without the software yet, or a check script
+            // of an older version stored in the state) cannot confirm the host: drift, so that the next
+            // `pulumi up` runs the converge script, which then fails loudly if something is really wrong.
+            if (err instanceof ScriptError) {
+                const why = err.stderr.trim().split("\n").pop() || `exit code ${err.exitCode}`;
+                return this.drifted(id, props, [`the check failed, the host could not be confirmed: ${why}`]);
+            }
             throw err;
         }
-        const drift = parseDrift(stdout);
+        return this.drifted(id, props, parseDrift(stdout));
+    }
+
+    private drifted(id: string, props: RemoteScriptOutputs, drift: string[]): pulumi.dynamic.ReadResult<RemoteScriptOutputs> {
         // Report the drift in the inputs too, so that the next diff (and the preview) shows it as a change.
         const { stdout: _out, ...inputs } = props;
         return { id, props: { ...props, drift }, inputs: { ...inputs, drift } as RemoteScriptOutputs };
@@ -118,7 +132,7 @@ export class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<Rem
 
 export const remoteScriptProvider = lazyProvider(__filename, "RemoteScriptProvider", methodsOf(RemoteScriptProvider));
 
-export class RemoteScript extends pulumi.dynamic.Resource {
+export class RemoteScript extends LazyResource {
     declare readonly host: pulumi.Output<SshTarget>;
     declare readonly step: pulumi.Output<string>;
     declare readonly stdout: pulumi.Output<string>;

@@ -229,7 +229,8 @@ crm -w configure load replace "$cfg" >/dev/null
 rm -f "$cfg"
 echo "cluster ${spec.cluster}: ${names.length} members online, ${spec.fences.length} fence devices configured"`;
     const check = `
-on=$(${online})
+# Nothing online (a rebuilt host, pacemaker stopped) is drift, not a failed check.
+on=$(${online} || true)
 [ "$on" = ${shq(want)} ] || echo "DRIFT cluster ${spec.cluster}: members online: \${on:-none} (want: ${want})"
 ${spec.fences.map((f) => `crm_resource --resource ${shq(`fence-${f.host}`)} --query-xml >/dev/null 2>&1 || echo "DRIFT cluster ${spec.cluster}: fence device fence-${f.host} is not configured"`).join("\n")}
 [ "$(crm_attribute --type crm_config --name stonith-enabled --query --quiet 2>/dev/null)" = true ] || echo "DRIFT cluster ${spec.cluster}: stonith-enabled is not true"`;

@@ -94,6 +94,9 @@ nova_group=$(getent group nova >/dev/null && echo nova || echo root)
 put_file ${shq(AUTH_CONF)} 640 "root:$nova_group" < <(printf '[credentials-migration]\\nauthname=%s\\npassword=%s\\n\\n[auth-libvirt-default]\\ncredentials=migration\\n' ${shq(username)} "$SASL_PASSWORD")`;
 }
 
+/** libvirtd's local sockets: any client activates the daemon through them. */
+const UNIX_SOCKETS = "libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket";
+
 /** Converges libvirtd into a migration endpoint; restarts it only when something changed. */
 export function libvirtListen(spec: LibvirtListenSpec): HostStep {
     const { want, other, port } = socketNames(spec.transport);
@@ -103,6 +106,16 @@ ${spec.transport === "tls" && spec.tls ? tlsFiles(spec.tls) : ""}
 ${spec.transport === "tcp-sasl" && spec.sasl ? saslSetup(spec.sasl.username) : ""}
 ${settings.map(([k, v]) => `ini_set ${cmd(LIBVIRTD_CONF, "", k, v)}`).join("\n")}
 ${DETECT_MODE}
+# systemd refuses to start a socket whose service already runs, and any local client (nova-compute, a
+# virsh) re-activates libvirtd through its unix sockets at any moment: those go quiet while the listener
+# socket is (re)started. Running guests survive a libvirtd restart.
+restart_listener() {
+  systemctl stop ${UNIX_SOCKETS} libvirtd.service 2>/dev/null || true
+  systemctl reset-failed ${want} libvirtd.service 2>/dev/null || true
+  systemctl restart ${want}
+  systemctl start ${UNIX_SOCKETS}
+  systemctl start libvirtd.service
+}
 if [ "$mode" = socket ]; then
   # Socket activation: --listen is fatal, listen_tls/listen_tcp are ignored; the socket unit listens.
   if [ -f ${DEFAULTS} ] && grep -Eq '^[[:space:]]*LIBVIRTD_ARGS=.*--listen' ${DEFAULTS}; then
@@ -117,20 +130,9 @@ if [ "$mode" = socket ]; then
   fi
   systemctl enable --quiet libvirtd.service
   if [ \${#CHANGED[@]} -gt 0 ]; then
-    systemctl stop libvirtd.service || true
-    systemctl reset-failed ${want} libvirtd.service 2>/dev/null || true
-    systemctl restart ${want}
-    systemctl start libvirtd.service
-    echo "restarted libvirtd (changed: \${CHANGED[*]})"
+    restart_listener; echo "restarted libvirtd (changed: \${CHANGED[*]})"
   else
-    if ! systemctl is-active --quiet ${want}; then
-      # systemd refuses to start a socket whose service already runs (libvirtd, activated meanwhile through
-      # its unix socket, e.g. by nova-compute): stop it first. Running guests survive a libvirtd restart.
-      systemctl stop libvirtd.service || true
-      systemctl reset-failed ${want} 2>/dev/null || true
-      systemctl start ${want}
-      echo "restarted ${want}"
-    fi
+    if ! systemctl is-active --quiet ${want}; then restart_listener; echo "restarted ${want}"; fi
     systemctl is-active --quiet libvirtd.service || systemctl start libvirtd.service
   fi
 else
