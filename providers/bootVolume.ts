@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { waitForVolumeGone, waitForVolumeStatus } from "../lib/openstack/volumeWait";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 
 export interface BootVolumeInputs {
     name: string;
@@ -67,7 +67,7 @@ export class BootVolumeProvider implements pulumi.dynamic.ResourceProvider<BootV
 
 export const bootVolumeProvider = lazyProvider(__filename, "BootVolumeProvider", methodsOf(BootVolumeProvider));
 
-export class BootVolume extends pulumi.dynamic.Resource {
+export class BootVolume extends LazyResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly status: pulumi.Output<string>;
 

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { computeService } from "../lib/moves/service";
 import { waitFor } from "../lib/openstack/wait";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 
 /**
  * nova-compute disables its own service ("AUTO: Connection to libvirt lost") while libvirtd restarts, and
@@ -62,7 +62,7 @@ export class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<Com
 
 export const computeReadyProvider = lazyProvider(__filename, "ComputeReadyProvider", methodsOf(ComputeReadyProvider));
 
-export class ComputeServiceReady extends pulumi.dynamic.Resource {
+export class ComputeServiceReady extends LazyResource {
     declare readonly state: pulumi.Output<string>;
 
     constructor(name: string, args: { [K in keyof ComputeReadyInputs]: pulumi.Input<ComputeReadyInputs[K]> }, opts?: pulumi.CustomResourceOptions) {

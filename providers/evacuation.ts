@@ -4,7 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { evacuateHost, recoverHost, type EvacuationPlan, type Evacuated, type Fencing } from "../lib/moves/evacuate";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
+import { dynamicUrn, engineProgress } from "./progress";
 
 export type EvacuationInputs = EvacuationPlan;
 
@@ -34,7 +35,7 @@ export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<Evacu
     private async apply(plan: EvacuationInputs, previous: Evacuated[]): Promise<EvacuationOutputs> {
         const { nova, session } = mustHave(this.clients, "Evacuation");
         const requestsBefore = session.stats.requests;
-        const { fencing, evacuated, failures } = await evacuateHost(nova, plan);
+        const { fencing, evacuated, failures } = await evacuateHost(nova, plan, engineProgress(plan.progressUrn));
         const all = [...previous.filter((p) => !evacuated.some((e) => e.serverId === p.serverId)), ...evacuated];
         if (failures.length > 0) {
             throw new Error(
@@ -73,7 +74,7 @@ export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<Evacu
 
 export const evacuationProvider = lazyProvider(__filename, "EvacuationProvider", methodsOf(EvacuationProvider));
 
-export class Evacuation extends pulumi.dynamic.Resource {
+export class Evacuation extends LazyResource {
     declare readonly fencing: pulumi.Output<Fencing | undefined>;
     declare readonly evacuated: pulumi.Output<Evacuated[]>;
     declare readonly remainingOnHost: pulumi.Output<number>;
@@ -84,7 +85,7 @@ export class Evacuation extends pulumi.dynamic.Resource {
         super(
             evacuationProvider,
             name,
-            { ...args, fencing: undefined, evacuated: undefined, remainingOnHost: undefined, apiRequests: undefined },
+            { progressUrn: dynamicUrn(pulumi, "Evacuation", name), ...args, fencing: undefined, evacuated: undefined, remainingOnHost: undefined, apiRequests: undefined },
             { ...opts, additionalSecretOutputs: ["fence", ...(opts?.additionalSecretOutputs ?? [])] },
             "livemig",
             "Evacuation",

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecoveryMethod, SegmentHost } from "../lib/openstack/masakari";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 
 export interface SegmentInputs {
     name: string;
@@ -62,7 +62,7 @@ export class SegmentProvider implements pulumi.dynamic.ResourceProvider<SegmentI
 
 export const segmentProvider = lazyProvider(__filename, "SegmentProvider", methodsOf(SegmentProvider));
 
-export class MasakariSegment extends pulumi.dynamic.Resource {
+export class MasakariSegment extends LazyResource {
     declare readonly uuid: pulumi.Output<string>;
 
     constructor(name: string, args: { [K in keyof SegmentInputs]: pulumi.Input<SegmentInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
@@ -142,7 +142,7 @@ export class SegmentHostProvider implements pulumi.dynamic.ResourceProvider<Segm
 
 export const segmentHostProvider = lazyProvider(__filename, "SegmentHostProvider", methodsOf(SegmentHostProvider));
 
-export class MasakariSegmentHost extends pulumi.dynamic.Resource {
+export class MasakariSegmentHost extends LazyResource {
     declare readonly uuid: pulumi.Output<string>;
     declare readonly maintenanceObserved: pulumi.Output<boolean>;
 

@@ -6,13 +6,16 @@ import { disableForMaintenance, drainHost, endMaintenance, type DrainMove } from
 import type { MoveSettings } from "../lib/moves/placement";
 import { computeService } from "../lib/moves/service";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
+import { dynamicUrn, engineProgress } from "./progress";
 
 export interface HostMaintenanceInputs extends MoveSettings {
     host: string;
     maintenance: boolean;
     reason: string;
     concurrency: number;
+    /** This resource's URN, for progress lines while it drains (see ./progress). */
+    progressUrn?: string;
 }
 
 export interface HostMaintenanceOutputs extends HostMaintenanceInputs {
@@ -45,7 +48,7 @@ export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<
         let moves = previous;
         if (inputs.maintenance) {
             await disableForMaintenance(nova, inputs.host, inputs.reason);
-            const drained = await drainHost(nova, inputs.host, inputs.concurrency, inputs);
+            const drained = await drainHost(nova, inputs.host, inputs.concurrency, inputs, engineProgress(inputs.progressUrn));
             moves = drained.moves;
             if (drained.failures.length > 0) {
                 throw new Error(
@@ -96,13 +99,13 @@ export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<
 
 export const hostMaintenanceProvider = lazyProvider(__filename, "HostMaintenanceProvider", methodsOf(HostMaintenanceProvider));
 
-export class HostMaintenance extends pulumi.dynamic.Resource {
+export class HostMaintenance extends LazyResource {
     declare readonly moves: pulumi.Output<DrainMove[]>;
     declare readonly serviceStatus: pulumi.Output<string>;
     declare readonly serversOnHost: pulumi.Output<number>;
     declare readonly apiRequests: pulumi.Output<number>;
 
     constructor(name: string, args: { [K in keyof HostMaintenanceInputs]: pulumi.Input<HostMaintenanceInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(hostMaintenanceProvider, name, { ...args, moves: undefined, serviceStatus: undefined, serversOnHost: undefined, apiRequests: undefined }, opts, "livemig", "HostMaintenance");
+        super(hostMaintenanceProvider, name, { progressUrn: dynamicUrn(pulumi, "HostMaintenance", name), ...args, moves: undefined, serviceStatus: undefined, serversOnHost: undefined, apiRequests: undefined }, opts, "livemig", "HostMaintenance");
     }
 }

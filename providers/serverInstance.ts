@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { waitForServerGone, waitForServerStatus } from "../lib/openstack/serverWait";
 import { serverHost } from "../lib/openstack/novaTypes";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 
 export interface ServerInstanceInputs {
     name: string;
@@ -110,7 +110,7 @@ export class ServerInstanceProvider implements pulumi.dynamic.ResourceProvider<S
 
 export const serverInstanceProvider = lazyProvider(__filename, "ServerInstanceProvider", methodsOf(ServerInstanceProvider));
 
-export class ServerInstance extends pulumi.dynamic.Resource {
+export class ServerInstance extends LazyResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly status: pulumi.Output<string>;
     /** Where the server was when last created or refreshed. */

@@ -2,7 +2,7 @@
 // encrypted in the state, never printed.
 import * as pulumi from "@pulumi/pulumi";
 import { createCa, createHostCert, type HostIdentity } from "../lib/tls/certs";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 
 const VALID_DAYS = 3650;
 
@@ -28,7 +28,7 @@ export class CaProvider implements pulumi.dynamic.ResourceProvider<CaInputs, CaO
 export const caProvider = lazyProvider(__filename, "CaProvider", methodsOf(CaProvider));
 
 /** A self-signed CA whose key never leaves the stack's (encrypted) state. */
-export class CertificateAuthority extends pulumi.dynamic.Resource {
+export class CertificateAuthority extends LazyResource {
     declare readonly certPem: pulumi.Output<string>;
     declare readonly keyPem: pulumi.Output<string>;
 
@@ -62,7 +62,7 @@ export class HostCertProvider implements pulumi.dynamic.ResourceProvider<CertInp
 export const hostCertProvider = lazyProvider(__filename, "HostCertProvider", methodsOf(HostCertProvider));
 
 /** A certificate for one host, signed by the stack's CA; usable as TLS server and client. */
-export class HostCertificate extends pulumi.dynamic.Resource {
+export class HostCertificate extends LazyResource {
     declare readonly certPem: pulumi.Output<string>;
     declare readonly keyPem: pulumi.Output<string>;
 
@@ -109,7 +109,7 @@ export class RandomKeyProvider implements pulumi.dynamic.ResourceProvider<KeyInp
 export const randomKeyProvider = lazyProvider(__filename, "RandomKeyProvider", methodsOf(RandomKeyProvider));
 
 /** Random bytes made once (e.g. a Corosync cluster's authkey), a secret output. */
-export class RandomKey extends pulumi.dynamic.Resource {
+export class RandomKey extends LazyResource {
     declare readonly key: pulumi.Output<string>;
 
     constructor(name: string, args: { purpose: pulumi.Input<string>; bytes: pulumi.Input<number> }, opts?: pulumi.CustomResourceOptions) {

@@ -5,7 +5,7 @@ import { liveMigrateAndWait } from "../openstack/liveMigrate";
 import type { NovaClient } from "../openstack/nova";
 import { serverHost } from "../openstack/novaTypes";
 import { settled, type MoveSettings } from "./placement";
-import { runPool } from "./pool";
+import { describeProgress, runPool } from "./pool";
 import type { ServerMove } from "./serverMove";
 import { computeService, describeService, MASAKARI_DISABLED } from "./service";
 
@@ -41,7 +41,13 @@ export async function endMaintenance(nova: NovaClient, host: string, reason: str
     }
 }
 
-export async function drainHost(nova: NovaClient, host: string, concurrency: number, s: MoveSettings): Promise<DrainResult> {
+export async function drainHost(
+    nova: NovaClient,
+    host: string,
+    concurrency: number,
+    s: MoveSettings,
+    progress: (message: string) => void = () => undefined,
+): Promise<DrainResult> {
     const servers = await nova.listServers({ host, allTenants: true });
     const results = await runPool(servers, concurrency, async (server) => {
         // A move left running by an interrupted run: let it finish, then look again.
@@ -54,7 +60,7 @@ export async function drainHost(nova: NovaClient, host: string, concurrency: num
             onTimeout: s.onTimeout,
         });
         return { serverId: server.id, serverName: server.name, ...move };
-    });
+    }, (p) => progress(`draining ${host}: ${describeProgress(p, "moved")}`));
     return {
         moves: results.filter((r) => r.result).map((r) => {
             const { forceCompleted: _f, ...m } = r.result as DrainMove & { forceCompleted?: boolean };

@@ -9,7 +9,7 @@ import { evacuateAndWait } from "../openstack/evacuate";
 import type { NovaClient } from "../openstack/nova";
 import { waitForServerStatus } from "../openstack/serverWait";
 import { waitForMigration } from "../openstack/migrationWait";
-import { runPool } from "./pool";
+import { describeProgress, runPool } from "./pool";
 import type { ServerMove } from "./serverMove";
 import { computeService } from "./service";
 
@@ -30,6 +30,8 @@ export interface EvacuationPlan {
     reboot: boolean;
     concurrency: number;
     timeoutSeconds: number;
+    /** The resource's URN, for progress lines while it runs. */
+    progressUrn?: string;
 }
 
 export type Evacuated = ServerMove;
@@ -85,7 +87,9 @@ export async function fenceForEvacuation(nova: NovaClient, plan: Pick<Evacuation
 export async function evacuateHost(
     nova: NovaClient,
     plan: EvacuationPlan,
+    progress: (message: string) => void = () => undefined,
 ): Promise<{ fencing: Fencing; evacuated: Evacuated[]; failures: { serverId: string; error: string }[] }> {
+    progress(`fencing ${plan.host}`);
     const fencing = await fenceForEvacuation(nova, plan);
     const onHost = await nova.listServers({ host: plan.host, allTenants: true });
     const servers = plan.serverIds ? onHost.filter((s) => plan.serverIds!.includes(s.id)) : onHost;
@@ -97,7 +101,7 @@ export async function evacuateHost(
             await waitForServerStatus(nova, server.id, { status: "ACTIVE", failStates: ["ERROR"], timeoutMs });
         }
         return { serverId: server.id, serverName: server.name, migrationId: move.migrationId, source: move.source, destination: move.destination, durationMs: move.durationMs };
-    });
+    }, (p) => progress(`evacuating ${plan.host}: ${describeProgress(p, "recovered")}`));
     return {
         fencing,
         evacuated: results.filter((r) => r.result).map((r) => r.result!),

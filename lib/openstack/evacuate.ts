@@ -50,7 +50,7 @@ export async function evacuateAndWait(nova: NovaClient, serverId: string, o: Eva
 
     const x = await waitFor(`evacuation of server ${serverId} off ${source} to ${o.host ?? "a scheduler-chosen host"}`, observe, (v) => succeeded(v) || failed(v), {
         timeoutMs: o.timeoutMs,
-        intervalMs: o.intervalMs ?? 1000,
+        intervalMs: o.intervalMs ?? 250,
         maxIntervalMs: o.maxIntervalMs ?? 4000,
         signal: o.signal,
         describe: (v) => `${v.migration ? `migration ${v.migration.id} ${v.migration.status}` : "no migration record yet"}, server ${describeServer(v.server)}`,

@@ -2,7 +2,8 @@
 // plugin), driven through the Automation API on a local file backend.
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pulumiCommand, pulumiEnv, repoRoot } from "../support/env";
@@ -89,6 +90,8 @@ describe("the Pulumi engine", () => {
         const refresh = await stack.refresh();
         expect(refresh.summary.result).toBe("succeeded");
         expect(refresh.summary.resourceChanges?.update ?? 0).toBe(0);
+        // No stray diagnostics (errors thrown by serialized provider classes once printed "[object Object]: undefined").
+        expect(`${refresh.stdout}\n${refresh.stderr}`).not.toMatch(/\[object Object\]|: undefined\b/);
     });
 
     it("upgrades a state written by the self-contained provider form, in one up that runs nothing on the host", async () => {
@@ -109,9 +112,29 @@ describe("the Pulumi engine", () => {
         writeFileSync(markerFile, SECRET);
     });
 
-    it("destroys, running the delete script", async () => {
-        const destroy = await stack.destroy();
-        expect(destroy.summary.resourceChanges?.delete).toBe(2);
-        expect(existsSync(markerFile)).toBe(false);
+    it("works on the same state from another clone in another directory: refresh, up, destroy (running the delete script)", async () => {
+        // What CI or a colleague has: the project checked out elsewhere (its node_modules installed there).
+        const clone = mkdtempSync(path.join(tmpdir(), "livemig-clone-"));
+        try {
+            for (const d of ["Pulumi.yaml", "package.json", "tsconfig.json", "lib", "providers", "components", "test/fixtures"]) {
+                cpSync(path.join(repoRoot, d), path.join(clone, d), { recursive: true });
+            }
+            symlinkSync(path.join(repoRoot, "node_modules"), path.join(clone, "node_modules"));
+            const elsewhere = await LocalWorkspace.selectStack(
+                { stackName: stack.name, workDir: path.join(clone, "test/fixtures/engine-stack") },
+                { envVars: env, pulumiCommand: await pulumiCommand() },
+            );
+            const refresh = await elsewhere.refresh();
+            expect(refresh.summary.resourceChanges?.update ?? 0).toBe(0);
+            await elsewhere.preview({ expectNoChanges: true });
+            writeFileSync(markerFile, "edited by hand"); // drift, repaired from the clone
+            await elsewhere.up({ refresh: true });
+            expect(readFileSync(markerFile, "utf8")).toBe(SECRET);
+            const destroy = await elsewhere.destroy();
+            expect(destroy.summary.resourceChanges?.delete).toBe(2);
+            expect(existsSync(markerFile)).toBe(false);
+        } finally {
+            rmSync(clone, { recursive: true, force: true });
+        }
     });
 });

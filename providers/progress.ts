@@ -1,0 +1,31 @@
+// Progress of a long update (a drain, an evacuation of many servers), shown by the engine while it runs:
+// an ephemeral status line on the resource's row (`7/20 moved, 2 running, 11 queued`), through the
+// engine's own Log RPC, as resource plugins written in Go report theirs. A dynamic provider's process is
+// started with the engine's address as its first argument; the resource's URN comes in as an input.
+import type * as pulumi from "@pulumi/pulumi";
+
+/** A reporter for the resource `urn`; a no-op outside the engine (tests, benchmarks calling lib code). */
+export function engineProgress(urn: string | undefined, address = process.argv[2]): (message: string) => void {
+    if (!urn || !address || !/^[\w.-]+:\d+$/.test(address)) return () => undefined;
+    const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
+    const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
+    const engproto = require("@pulumi/pulumi/proto/engine_pb");
+    const client = new engrpc.EngineClient(address, grpc.credentials.createInsecure());
+    let last = "";
+    return (message: string) => {
+        if (message === last) return;
+        last = message;
+        const req = new engproto.LogRequest();
+        req.setSeverity(engproto.LogSeverity.INFO);
+        req.setMessage(message);
+        req.setUrn(urn);
+        req.setEphemeral(true);
+        // Progress is best effort: a lost line must never fail the move.
+        client.log(req, () => undefined);
+    };
+}
+
+/** The URN a dynamic resource of this project will have (no parent), to pass as its `progressUrn` input. */
+export function dynamicUrn(p: typeof pulumi, type: string, name: string): pulumi.Output<string> {
+    return p.createUrn(name, `pulumi-nodejs:dynamic/livemig:${type}`);
+}
