@@ -47,6 +47,23 @@ const sasl = config.libvirt.sasl;
 const novaComputeCfg = config.novaCompute;
 const controllerSettings = novaComputeCfg && pulumi.secret(controllerSettingsText(parseIni(readSettings(novaComputeCfg.controllerSettingsPath))));
 
+// The Ceph client on the computes that use the cluster (the key stays a secret).
+const cephCfg = config.ceph;
+const cephKey = cephCfg && pulumi.secret(cephCfg.key);
+const cephComputes = cephCfg ? (cephCfg.computes ?? withRole("compute").map((h) => h.name)) : [];
+const rbdDisks = cephCfg?.instanceDisks?.computes ?? [];
+const cephOf = (host: string) =>
+    cephCfg && cephComputes.includes(host)
+        ? {
+              monitors: cephCfg.monitors,
+              fsid: cephCfg.fsid,
+              user: cephCfg.user,
+              secretUuid: cephCfg.secretUuid,
+              key: cephKey!,
+              instanceDisksPool: rbdDisks.includes(host) ? cephCfg.instanceDisks!.pool : undefined,
+          }
+        : undefined;
+
 const computeHosts: ComputeHost[] = [];
 for (const h of withRole("compute")) {
     const runsNova = novaComputeCfg && (!novaComputeCfg.computes || novaComputeCfg.computes.includes(h.name));
@@ -57,6 +74,8 @@ for (const h of withRole("compute")) {
         ca: ca && { certPem: ca.certPem, keyPem: ca.keyPem },
         sasl: sasl && { username: sasl.username, password: pulumi.secret(sasl.password) },
         nova: config.nova,
+        ceph: cephOf(h.name),
+        failed: config.evacuations.some((e) => e.host === h.name),
         novaCompute: runsNova ? { virtType: novaComputeCfg.virtType, cpuMode: novaComputeCfg.cpuMode, controllerSettings: controllerSettings! } : undefined,
     });
     computeHosts.push(c);
@@ -118,6 +137,13 @@ const preflight =
               instancesPath: config.nova.instancesPath,
               sharedStore: instanceStore ? instanceStoreComputes : [],
               permitPostCopy: config.nova.permitPostCopy,
+              novaConf: config.nova.configPath,
+              ceph: cephCfg && {
+                  user: cephCfg.user,
+                  volumesPool: cephCfg.volumesPool,
+                  clients: cephComputes,
+                  disks: cephCfg.instanceDisks && { pool: cephCfg.instanceDisks.pool, computes: cephCfg.instanceDisks.computes },
+              },
               failedHosts: config.evacuations.map((e) => e.host),
           }
         : undefined;

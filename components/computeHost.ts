@@ -2,6 +2,7 @@
 // chosen transport (TLS by default, with a certificate from the stack's CA), and nova.conf's migration
 // settings. Each part restarts only its own service, and only when its configuration changed.
 import * as pulumi from "@pulumi/pulumi";
+import { cephClient, type CephClientSpec } from "../lib/hostscripts/ceph";
 import { libvirtListen, type Transport } from "../lib/hostscripts/libvirt";
 import { novaMigrationConfig, type NovaMigrationSpec } from "../lib/hostscripts/nova";
 import { novaCompute, type NovaComputeSpec } from "../lib/hostscripts/novaCompute";
@@ -25,6 +26,13 @@ export interface ComputeHostArgs {
     sasl?: { username: string; password: pulumi.Input<string> };
     /** nova.conf settings; the scheme, inbound address and native TLS follow from the transport and host. */
     nova: Omit<NovaMigrationSpec, "scheme" | "inboundAddress" | "nativeTls">;
+    /** A client of the stack's Ceph cluster: RBD volumes, and RBD instance disks when `instanceDisksPool` is set. */
+    ceph?: Omit<CephClientSpec, "configPath"> & { key: pulumi.Input<string> };
+    /**
+     * The host failed and is being evacuated: its configuration is left as it is (a changed setting reaches
+     * it once it is back in service), so that nothing waits on a host that cannot answer.
+     */
+    failed?: boolean;
     /** Also run nova-compute with the libvirt driver here; default: only the migration settings. */
     novaCompute?: {
         virtType: NovaComputeSpec["virtType"];
@@ -40,9 +48,12 @@ export class ComputeHost extends pulumi.ComponentResource {
     readonly libvirt: RemoteScript;
     readonly novaConfig: RemoteScript;
     readonly novaCompute?: RemoteScript;
+    readonly ceph?: RemoteScript;
 
     constructor(name: string, args: ComputeHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("livemig:index:ComputeHost", name, {}, opts);
+        // Children of a failed host keep what they last applied (see ComputeHostArgs.failed).
+        const frozen: pulumi.CustomResourceOptions = args.failed ? { ignoreChanges: FROZEN } : {};
         const { host, transport } = args;
         if (transport === "tcp-insecure") {
             // On every preview and update, as long as the stack uses it.
@@ -86,7 +97,7 @@ export class ComputeHost extends pulumi.ComponentResource {
         this.libvirt = new RemoteScript(
             `${name}-libvirt`,
             { host, step: "libvirt migration listener", create: libvirtStep.create, check: libvirtStep.check, stdin },
-            { parent: this },
+            { parent: this, ...frozen },
         );
         const nova = novaMigrationConfig({
             ...args.nova,
@@ -94,7 +105,17 @@ export class ComputeHost extends pulumi.ComponentResource {
             inboundAddress: host.address,
             nativeTls: transport === "tls",
         });
-        this.novaConfig = new RemoteScript(`${name}-nova`, { host, step: "nova live-migration settings", ...nova }, { parent: this });
+        this.novaConfig = new RemoteScript(`${name}-nova`, { host, step: "nova live-migration settings", ...nova }, { parent: this, ...frozen });
+        if (args.ceph) {
+            const { key, ...spec } = args.ceph;
+            // After the migration settings (both edit nova.conf) and libvirtd's (it defines a libvirt secret:
+            // a virsh call during the listener's restart would re-activate libvirtd under it).
+            this.ceph = new RemoteScript(
+                `${name}-ceph`,
+                { host, step: "Ceph client", ...cephClient({ ...spec, configPath: args.nova.configPath }), stdin: pulumi.secret(pulumi.output(key).apply((k) => secretsStdin([k]))) },
+                { parent: this, dependsOn: [this.novaConfig, this.libvirt], ...frozen },
+            );
+        }
         if (args.novaCompute) {
             const step = novaCompute({
                 configPath: args.nova.configPath,
@@ -108,7 +129,7 @@ export class ComputeHost extends pulumi.ComponentResource {
             this.novaCompute = new RemoteScript(
                 `${name}-nova-compute`,
                 { host, step: "nova-compute", ...step, stdin: pulumi.secret(pulumi.output(args.novaCompute.controllerSettings).apply((t) => secretsStdin([t]))) },
-                { parent: this, dependsOn: [this.novaConfig, this.libvirt] },
+                { parent: this, dependsOn: [this.novaConfig, this.libvirt, ...(this.ceph ? [this.ceph] : [])], ...frozen },
             );
             new ComputeServiceReady(
                 `${name}-nova-service`,
@@ -123,6 +144,9 @@ export class ComputeHost extends pulumi.ComponentResource {
         this.registerOutputs({ certPem: this.certPem });
     }
 }
+
+/** Every input of a RemoteScript: what a failed host's scripts ignore until it is back. */
+const FROZEN = ["host", "step", "create", "check", "delete", "stdin", "triggers", "drift"];
 
 function isIp(address: string): boolean {
     const { isIP } = require("node:net") as typeof import("node:net");

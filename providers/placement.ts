@@ -8,7 +8,7 @@ import { preflight } from "../lib/moves/preflight";
 import type { SshTarget } from "../lib/ssh/exec";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { optionalSshCredentials, type ProviderSshCredentials } from "./sshCredentials";
-import { lazyProvider, methodsOf } from "./lazy";
+import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 
 export interface Move {
     migrationId: number;
@@ -25,6 +25,10 @@ export interface PreflightSettings {
     /** Computes that mount the shared instance store. */
     sharedStore: string[];
     permitPostCopy: boolean;
+    /** nova.conf on the computes. */
+    novaConf?: string;
+    /** The stack's Ceph client: who has it, the user, the volumes pool, and the computes with RBD instance disks. */
+    ceph?: { user: string; volumesPool: string; clients: string[]; disks?: { pool: string; computes: string[] } };
     /**
      * Hosts the stack declares failed (its evacuations): their servers are rebuilt elsewhere, not
      * live-migrated, and the dead source cannot be asked anything, so their moves are not pre-flighted.
@@ -89,6 +93,11 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
                     blockMigration: news.blockMigration,
                     sharedStore: pf.sharedStore,
                     permitPostCopy: pf.permitPostCopy,
+                    novaConf: pf.novaConf,
+                    volumeBacked: !server.image, // Nova shows "" for a server booted from a volume
+                    ceph: pf.ceph?.clients.includes(dest)
+                        ? { user: pf.ceph.user, pools: [pf.ceph.volumesPool, ...(pf.ceph.disks?.computes.includes(dest) ? [pf.ceph.disks.pool] : [])] }
+                        : undefined,
                 }),
             })),
         );
@@ -142,7 +151,7 @@ export const placementProvider = lazyProvider(__filename, "PlacementProvider", m
 
 export type PlacementArgs = { [K in keyof PlacementInputs]: pulumi.Input<PlacementInputs[K]> };
 
-export class ServerPlacement extends pulumi.dynamic.Resource {
+export class ServerPlacement extends LazyResource {
     declare readonly currentHost: pulumi.Output<string>;
     declare readonly lastMove: pulumi.Output<Move | undefined>;
 

@@ -11,7 +11,8 @@ PACKAGES="systemd systemd-sysv dbus openssh-server openssh-client iproute2 iputi
   qemu-system-x86 qemu-utils sasl2-bin libsasl2-modules glusterfs-server glusterfs-client xfsprogs
   busybox-static linux-image-amd64 nova-compute nova-compute-qemu python3-libvirt
   corosync pacemaker pacemaker-cli-utils crmsh fence-agents ipmitool tcpdump
-  masakari-host-monitor masakari-instance-monitor masakari-process-monitor"
+  masakari-host-monitor masakari-instance-monitor masakari-process-monitor
+  ceph-common qemu-block-extra"
 
 # Nothing may start a daemon inside the chroot (it would run on the real machine).
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d

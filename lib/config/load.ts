@@ -80,6 +80,7 @@ function secretValues(input: Record<string, unknown>): { key: string; path: stri
     if (at(input, "libvirt", "sasl", "password") !== undefined) {
         found.push({ key: "libvirt", path: "libvirt.sasl.password", how: "pulumi config set --secret --path libvirt.sasl.password" });
     }
+    if (at(input, "ceph", "key") !== undefined) found.push({ key: "ceph", path: "ceph.key", how: "pulumi config set --secret --path ceph.key" });
     const devices = Array.isArray(input.fenceDevices) ? input.fenceDevices : [];
     devices.forEach((_, i) => {
         if (at(devices, i, "password") !== undefined) {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { absolutePath, address, cloudName, hostName, port, unixUser } from "./fields";
 import { evacuationSchema, maintenanceSchema, moveDefaults, movesSchema, serverSchema } from "./cloudSchemas";
 import { crossChecks } from "./crossChecks";
+import { cephSchema } from "./cephSchemas";
 import { fenceDeviceSchema } from "./fenceSchemas";
 import { haSchema } from "./haSchemas";
 import { glusterSchema, instanceStoreSchema, libvirtSchema, novaComputeSchema, novaDefaults, novaSchema } from "./hostSchemas";
@@ -61,6 +62,8 @@ export const stackConfigSchema = z
         novaCompute: novaComputeSchema.optional(),
         gluster: glusterSchema.optional(),
         instanceStore: instanceStoreSchema.optional(),
+        /** The computes' client of an existing Ceph cluster: RBD volumes, and RBD instance disks on some computes; default none. */
+        ceph: cephSchema.optional(),
         /** Nova compute host names the stack may place servers on; default: the hosts with the compute role. */
         computes: z.array(hostName).min(1).optional(),
         /** How live migrations and evacuations behave. */

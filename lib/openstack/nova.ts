@@ -227,6 +227,11 @@ export class NovaClient {
         await this.action(id, { reboot: { type } }, [202]);
     }
 
+    /** Powers the server off (os-stop) or on (os-start); the caller waits for SHUTOFF or ACTIVE. */
+    async powerServer(id: string, on: boolean): Promise<void> {
+        await this.action(id, { [on ? "os-start" : "os-stop"]: null }, [202]);
+    }
+
     /** A flavor by exact name (or id); undefined when none matches. Two flavors of one name is an error. */
     async findFlavor(nameOrId: string): Promise<Flavor | undefined> {
         // is_public=None lists public and private flavors alike for admins (Nova's own spelling).

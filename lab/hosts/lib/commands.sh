@@ -7,6 +7,14 @@ cmd_up() {
   [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -ge 512 ] || sysctl -qw fs.inotify.max_user_instances=512
   rootfs=$(ensure_image)
   ensure_bridge
+  for name in $(lab_hosts); do
+    # A host made from an older image (the image's packages changed) lacks what the project now needs:
+    # it is made again, bare, on the new one (the stack configures it again on its next up).
+    if [ -d "$(host_state "$name")" ] && [ "$(cat "$(host_state "$name")/image" 2>/dev/null)" != "$rootfs" ]; then
+      log "$name: made from an older image; recreating it bare on $rootfs"
+      host_kill_procs "$name"; host_wait_gone "$name"; host_remove "$(host_state "$name")"
+    fi
+  done
   ssh_client_key
   for name in $(lab_hosts); do ssh_host_key "$name"; done
   ssh_write_client_files

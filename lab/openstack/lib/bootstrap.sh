@@ -4,8 +4,8 @@
 
 OS_BOOTSTRAPPED=$OS_STATE/.bootstrapped
 # What a bootstrapped state holds; a state of another format is started over (2: with Masakari;
-# 3: the scheduler keeps real and fake computes apart).
-OS_FORMAT=3
+# 3: the scheduler keeps real and fake computes apart; 4: Ceph, and Cinder's RBD backend).
+OS_FORMAT=4
 
 start_infra() {
   mkdir -p "$OS_RUN/mysqld" "$OS_RUN/mysql" "$OS_LOGS/mariadb" "$OS_RUN/rabbitmq" "$OS_LOGS/rabbitmq"
@@ -285,6 +285,9 @@ os_bootstrap() {
   write_configs
   oslog "starting mariadb and rabbitmq"
   start_infra
+  # Ceph (mon, mgr, one OSD; ~20 s) in the background while the schemas sync: cinder-volume needs it.
+  oslog "bootstrapping Ceph in the background (log: $OS_LOGS/ceph-bootstrap.log)"
+  ceph_bootstrap >"$OS_LOGS/ceph-bootstrap.log" 2>&1 & local ceph_pid=$!
   create_databases
   oslog "syncing schemas (keystone, nova, neutron, glance, placement, cinder, masakari in parallel)"
   sync_schemas
@@ -295,6 +298,7 @@ os_bootstrap() {
   wait_http keystone 120
   for s in placement glance-api neutron-server; do svc_start "$s"; done
   ts=$SECONDS; create_catalog; oslog "catalog created in $((SECONDS - ts)) s"
+  wait "$ceph_pid" || osdie "ceph: bootstrap failed (see $OS_LOGS/ceph-bootstrap.log)"
   oslog "starting nova, cinder and the computes"
   for s in nova-api cinder-api masakari-api "${OS_WORKERS[@]}"; do svc_start "$s"; done
   # A compute reports its resources to placement at start and then only every 60 s: let placement

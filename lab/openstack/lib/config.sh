@@ -181,12 +181,19 @@ api_paste_config = /etc/cinder/api-paste.ini
 # cinder-volume reports its pools to the scheduler on this period (default 60 s); until the first report
 # every volume fails with "Filtering removed all hosts".
 periodic_interval = 10
-enabled_backends = fake
-# No device-mapper in this kernel, so no LVM: the fake driver gives the real API and state machine.
-[fake]
-volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
-volume_backend_name = fake
-target_helper = fake
+enabled_backends = rbd
+# Where cinder-volume turns an image into a volume's data (a bootable volume from Glance).
+image_conversion_dir = $OS_RUN/cinder/conversion
+# The lab's Ceph (lib/ceph.sh): no LVM here (no device-mapper in this kernel), and RBD needs no kernel
+# module. Nova's computes open the volumes with the same user and libvirt secret.
+[rbd]
+volume_driver = cinder.volume.drivers.rbd.RBDDriver
+volume_backend_name = rbd
+rbd_pool = volumes
+rbd_ceph_conf = $CEPH_CONF
+rbd_user = cinder
+rbd_secret_uuid = $(ceph_secret_uuid)
+rbd_flatten_volume_from_snapshot = false
 [database]
 connection = $(db_url cinder CINDER_DB cinder)
 [oslo_concurrency]
@@ -195,6 +202,7 @@ $(authtoken cinder CINDER_PASS)
 $(ks_auth nova cinder CINDER_PASS)
 INI
   # cinder-* and nova-api/-conductor/-scheduler share one file each; --log-file sets theirs (daemons.sh).
+  mkdir -p "$OS_RUN/cinder/conversion"
 
   write_nova_controller_conf
   write_masakari_conf

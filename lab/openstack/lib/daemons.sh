@@ -8,7 +8,7 @@ OS_APIS=(keystone placement glance-api neutron-server nova-api cinder-api masaka
 OS_WORKERS=(nova-conductor nova-scheduler cinder-scheduler cinder-volume masakari-engine)
 
 os_services() { # every service name, in start order
-  printf '%s\n' "${OS_INFRA[@]}" "${OS_APIS[@]}" "${OS_WORKERS[@]}"
+  printf '%s\n' "${OS_INFRA[@]}" "${CEPH_SERVICES[@]}" "${OS_APIS[@]}" "${OS_WORKERS[@]}"
   local c; for c in $(os_computes); do echo "nova-compute@$c"; done
 }
 
@@ -65,6 +65,7 @@ svc_def() {
               local c=${1#nova-compute@}
               [ -f "$OS_ETC/nova-compute-$c.conf" ] || osdie "$1: no such compute (computes: $(os_computes | tr '\n' ' '))"
               SVC_CMD=(/usr/bin/nova-compute --config-file "$OS_ETC/nova-compute-$c.conf") ;;
+    ceph-*)   ceph_svc_def "$1" || osdie "unknown service '$1' (services: $(os_services | tr '\n' ' '))" ;;
     *) osdie "unknown service '$1' (services: $(os_services | tr '\n' ' '))" ;;
   esac
 }

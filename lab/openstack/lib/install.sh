@@ -15,9 +15,9 @@ OS_PACKAGES=(
 )
 APT=(apt-get -o DPkg::Lock::Timeout=600 -q -y --no-install-recommends)
 
-packages_missing() {
+packages_missing() { # packages_missing NAME...: those not installed, one per line
   local p missing=()
-  for p in "${OS_PACKAGES[@]}"; do
+  for p in "$@"; do
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
   done
   [ "${#missing[@]}" -eq 0 ] || printf '%s\n' "${missing[@]}"
@@ -52,7 +52,7 @@ preseed_false() {
 
 os_install() {
   local missing t0
-  mapfile -t missing < <(packages_missing)
+  mapfile -t missing < <(packages_missing "${OS_PACKAGES[@]}")
   if [ "${#missing[@]}" -eq 0 ]; then
     mkdir -p "$OS_STATE"; [ -f "$OS_MARKER" ] || date -u +%FT%TZ > "$OS_MARKER"
     return 0
@@ -69,7 +69,7 @@ os_install() {
   "${APT[@]}" -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     install "${OS_PACKAGES[@]}" >"$LAB_DIR/apt-install.log" 2>&1 ||
     osdie "install: apt-get install failed (see $LAB_DIR/apt-install.log)"
-  mapfile -t missing < <(packages_missing)
+  mapfile -t missing < <(packages_missing "${OS_PACKAGES[@]}")
   [ "${#missing[@]}" -eq 0 ] || osdie "install: still missing after install: ${missing[*]}"
   mkdir -p "$OS_STATE"; date -u +%FT%TZ > "$OS_MARKER"
   oslog "packages installed in $(( ($(now_ms) - t0) / 1000 )) s"

@@ -21,6 +21,7 @@ os_status() {
     fi
     say "$line"
   done
+  if line=$(ceph_status_line); then say "$line"; else say "$line"; bad=1; fi
   # Service heartbeats as nova and cinder see them (needs keystone, nova-api and cinder-api).
   if http_ok "http://$C:$P_KEYSTONE/v3" && admin_token_try; then
     if svcs=$(NOVA_MV=2.53 nova GET /os-services 2>/dev/null); then
@@ -58,11 +59,13 @@ os_down() {
   fi
   local apps=() infra=()
   for n in "${names[@]}"; do
-    case "$n" in mariadb|rabbitmq|epmd) ;; *) apps+=("$n") ;; esac
+    case "$n" in mariadb|rabbitmq|epmd|ceph-*) ;; *) apps+=("$n") ;; esac
   done
   # OpenStack daemons together (conductor/scheduler/neutron take ~15 s to honour SIGTERM), then the
   # infrastructure they were talking to.
   [ "${#apps[@]}" -eq 0 ] || { oslog "stopping ${#apps[@]} OpenStack daemons"; svc_stop "${apps[@]}"; }
+  # Ceph in order (OSDs, mgr, mon): an OSD whose monitor is gone waits 5 s for it.
+  [ ! -e "$(pidfile ceph-mon)" ] || { oslog "stopping ceph"; ceph_stop; }
   for n in rabbitmq mariadb; do [ -e "$(pidfile "$n")" ] && infra+=("$n"); done
   [ "${#infra[@]}" -eq 0 ] || { oslog "stopping ${infra[*]}"; svc_stop "${infra[@]}"; }
   [ ! -e "$(pidfile epmd)" ] || svc_stop epmd
