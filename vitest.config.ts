@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: `unit` (pure logic and Pulumi mocks, seconds) and `lab` (the real Pulumi engine against
-// the real lab: hosts in network namespaces and an OpenStack control plane). Lab files run one at a time
-// because they share the lab.
+// Three projects: `unit` (pure logic and Pulumi mocks, seconds), `lab` (the real Pulumi engine against
+// the real lab: hosts in network namespaces and an OpenStack control plane; files run one at a time
+// because they share the lab), and `audit` (after the lab tests: secrets left anywhere by the suite).
 export default defineConfig({
     test: {
         projects: [
@@ -21,6 +21,16 @@ export default defineConfig({
                     poolOptions: { forks: { singleFork: true } },
                     testTimeout: 20 * 60_000,
                     hookTimeout: 20 * 60_000,
+                    // Samples every process's command line while the lab tests run, for the audit.
+                    globalSetup: ["test/support/cmdlineSampler.ts"],
+                },
+            },
+            {
+                // Run after the lab tests (./run test does): what the whole suite left behind.
+                test: {
+                    name: "audit",
+                    include: ["test/audit/**/*.test.ts"],
+                    testTimeout: 120_000,
                 },
             },
         ],

@@ -1,0 +1,143 @@
+// Faults in the middle of a `pulumi up` that moves servers (the lab's fake computes, real Nova, real
+// RabbitMQ): nothing is lost, every server runs somewhere known, and the next `pulumi up` converges.
+import type { Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GlanceClient, NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus } from "../../lib/openstack";
+import { computeService } from "../../lib/moves/service";
+import { pulumiEnv } from "../support/env";
+import { clearStrandedFakeServers, restoreComputeServices } from "../support/guest";
+import { configuredTestStack, labOpenStack, setStackConfig, waitFor } from "../support/lab";
+import { killTree, spawnPulumiUp } from "../support/processes";
+
+const FAKES = ["fake-1", "fake-2", "fake-3"];
+const VM = "vm-fault";
+
+function config(over: { host?: string; maintenance?: unknown[]; evacuations?: unknown[] } = {}) {
+    return {
+        openstack: { cloud: "livemig-lab" },
+        computes: FAKES,
+        moves: { timeoutSeconds: 180 },
+        servers: [{ name: VM, flavor: "m1.tiny", image: "cirros-like-raw", availabilityZone: "fake", placement: over.host ? { host: over.host } : { notOn: ["fake-3"] } }],
+        maintenance: over.maintenance ?? [],
+        evacuations: over.evacuations ?? [],
+    };
+}
+
+describe("faults during pulumi up: nothing lost, the next up converges", () => {
+    let stack: Stack;
+    let remove: () => Promise<void>;
+    const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
+    const extra: string[] = [];
+    let vmId = "";
+
+    const hostOf = async (id: string) => serverHost((await nova.getServer(id))!);
+    /** Migration records of `type` for `ids` since `since`, with their status. */
+    const records = async (type: string, ids: string[], since: string) =>
+        (await nova.listMigrations({ migrationType: type, changesSince: since })).filter((m) => ids.includes(m.instance_uuid));
+    const done = (status: string) => status === "completed" || status === "done";
+    async function bootOn(host: string, n: number, prefix: string): Promise<string[]> {
+        const image = (await new GlanceClient(nova.session).findImage("cirros-like-raw"))!.id;
+        const ids: string[] = [];
+        for (let i = 0; i < n; i++) ids.push((await nova.createServer({ name: `${prefix}-${i}`, flavorRef: "1", imageRef: image, host, networks: "none", availabilityZone: "fake" })).id);
+        extra.push(...ids);
+        for (const id of ids) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
+        return ids;
+    }
+
+    beforeAll(async () => {
+        await labOpenStack("up");
+        for (const host of FAKES) await labOpenStack("start", `nova-compute@${host}`);
+        await restoreComputeServices(nova, FAKES);
+        await clearStrandedFakeServers(nova, FAKES);
+        ({ stack, remove } = await configuredTestStack("faults", config({ host: "fake-1" })));
+        const up = await stack.up();
+        vmId = (up.outputs.serverIds!.value as Record<string, string>)[VM]!;
+    });
+
+    afterAll(async () => {
+        for (const s of ["nova-api", "rabbitmq"]) await labOpenStack("start", s).catch(() => undefined);
+        for (const host of FAKES) await labOpenStack("start", `nova-compute@${host}`).catch(() => undefined);
+        await stack?.cancel().catch(() => undefined);
+        await stack?.destroy().catch(() => undefined);
+        await remove?.();
+        for (const id of extra) await nova.deleteServer(id).catch(() => undefined);
+        await restoreComputeServices(nova, FAKES).catch(() => undefined);
+    });
+
+    it("keeps waiting for a live migration through a restart of nova-api, and finishes it", async () => {
+        const since = new Date(Date.now() - 1000).toISOString();
+        await setStackConfig(stack, config({ host: "fake-2" }));
+        const up = stack.up();
+        await waitFor("the live migration to start", async () => (await records("live-migration", [vmId], since)).length > 0, 120_000, 300);
+        await labOpenStack("restart", "nova-api");
+        expect((await up).summary.result).toBe("succeeded");
+        console.log(`nova-api restarted during the wait: the move completed (${(await records("live-migration", [vmId], since)).map((m) => m.status).join(", ")})`);
+        expect(await hostOf(vmId)).toBe("fake-2");
+        expect((await records("live-migration", [vmId], since)).map((m) => m.status)).toEqual(["completed"]);
+    });
+
+    it("refuses a second pulumi up of the same stack while one runs, and changes nothing", async () => {
+        const since = new Date(Date.now() - 1000).toISOString();
+        await setStackConfig(stack, config({ host: "fake-1" }));
+        const first = stack.up();
+        await waitFor("the first up's move to start", async () => (await records("live-migration", [vmId], since)).length > 0, 120_000, 300);
+        const second = await stack.up().then(() => undefined, (e: Error) => String(e));
+        console.log(`a second up meanwhile: ${second?.split("\n").find((l) => /locked/.test(l))?.trim()}`);
+        expect(second).toMatch(/the stack is currently locked/);
+        expect((await first).summary.result).toBe("succeeded");
+        expect(await hostOf(vmId)).toBe("fake-1");
+        expect((await records("live-migration", [vmId], since)).length).toBe(1); // moved once, by the first
+    });
+
+    it("survives a RabbitMQ restart during a drain: every server moved once, none lost", async () => {
+        const ids = await bootOn("fake-3", 6, "fault-drain");
+        const since = new Date(Date.now() - 1000).toISOString();
+        await setStackConfig(stack, config({ maintenance: [{ host: "fake-3", concurrency: 2 }] }));
+        const up = stack.up().then(() => "succeeded", (e: Error) => String(e));
+        await waitFor("the first moves of the drain", async () => (await records("live-migration", ids, since)).some((m) => done(m.status)), 180_000, 300);
+        await labOpenStack("restart", "rabbitmq");
+        const first = await up;
+        console.log(`RabbitMQ restarted during the drain: the first up ${first === "succeeded" ? "succeeded" : `failed: ${first.split("\n").find((l) => /stays disabled|error:/.test(l))?.trim()}`}`);
+        // Moves caught by the restart may fail; what was not moved is still running on fake-3.
+        for (const id of ids) expect((await nova.getServer(id))?.status).toBe("ACTIVE");
+        if (first !== "succeeded") {
+            expect(first).toMatch(/fake-3 stays disabled but is not drained|still running where Nova says/);
+            await waitFor("fake-3 to report in again", async () => (await computeService(nova, "fake-3")).state === "up", 120_000, 2000);
+            expect((await stack.up()).summary.result).toBe("succeeded");
+        }
+        const recs = await records("live-migration", ids, since);
+        for (const id of ids) {
+            expect(recs.filter((m) => m.instance_uuid === id && done(m.status)).length).toBe(1);
+            expect(await hostOf(id)).not.toBe("fake-3");
+        }
+        await setStackConfig(stack, config({ maintenance: [{ host: "fake-3", maintenance: false }] }));
+        await stack.up();
+    });
+
+    it("finishes an evacuation that a killed pulumi up left half done: every server recovered exactly once", async () => {
+        const ids = await bootOn("fake-2", 6, "fault-evac");
+        const since = new Date(Date.now() - 1000).toISOString();
+        await labOpenStack("stop", "nova-compute@fake-2"); // the host failed (its power is off: declared fenced)
+        await setStackConfig(stack, config({ evacuations: [{ host: "fake-2", fenced: true, concurrency: 2, reboot: false }] }));
+        const cli = spawnPulumiUp(stack.name, pulumiEnv("lab-tests"));
+        await waitFor("the first evacuations", async () => (await records("evacuation", ids, since)).some((m) => done(m.status)), 180_000, 300);
+        killTree(cli.pid!);
+        const before = (await records("evacuation", ids, since)).filter((m) => done(m.status)).length;
+        console.log(`pulumi up killed after ${before} of ${ids.length} evacuations`);
+        expect(before).toBeLessThan(ids.length);
+
+        await stack.cancel(); // what an operator does after a killed run on a file backend
+        expect((await stack.up()).summary.result).toBe("succeeded");
+        const recs = await records("evacuation", ids, since);
+        for (const id of ids) {
+            expect(recs.filter((m) => m.instance_uuid === id).length).toBe(1); // recovered exactly once
+            expect(await hostOf(id)).not.toBe("fake-2");
+            expect((await nova.getServer(id))?.status).toBe("ACTIVE");
+        }
+        // The host is repaired: its nova-compute cleans up, and removing the evacuation unforces it.
+        await labOpenStack("start", "nova-compute@fake-2");
+        await setStackConfig(stack, config());
+        await stack.up();
+        expect((await computeService(nova, "fake-2")).forced_down).toBe(false);
+    });
+});
