@@ -19,15 +19,17 @@ const servers = (shared: string, block: string) => [
     { name: BLOCK_VM, flavor: "m1.tiny", image: "livemig-guest", availabilityZone: "nova", placement: { host: block } },
 ];
 
-interface MoveFigures {
+export interface MoveFigures {
     novaSeconds: number;
     downtimeMs?: number;
     memoryMiB?: number;
+    /** Disk data copied (block migration), as libvirt counts it. */
+    diskMiB?: number;
     libvirtMs?: number;
 }
 
 /** Nova's record of the server's latest live migration, and libvirt's job figures on the target. */
-async function figures(nova: NovaClient, id: string, target: string): Promise<MoveFigures> {
+export async function figures(nova: NovaClient, id: string, target: string): Promise<MoveFigures> {
     const [m] = await nova.listMigrations({ instanceUuid: id, migrationType: "live-migration" });
     if (!m || m.status !== "completed" || m.dest_compute !== target) throw new Error(`no completed live migration of ${id} to ${target}: ${JSON.stringify(m)}`);
     const novaSeconds = (Date.parse(`${m.updated_at}Z`) - Date.parse(`${m.created_at}Z`)) / 1000;
@@ -38,7 +40,7 @@ async function figures(nova: NovaClient, id: string, target: string): Promise<Mo
         const m = new RegExp(`^${label}:\\s+([\\d.]+)`, "m").exec(info);
         return m ? Number(m[1]) : undefined;
     };
-    return { novaSeconds, downtimeMs: num("Total downtime"), memoryMiB: num("Memory processed"), libvirtMs: num("Time elapsed") };
+    return { novaSeconds, downtimeMs: num("Total downtime"), memoryMiB: num("Memory processed"), diskMiB: num("File processed") ?? num("Disk processed"), libvirtMs: num("Time elapsed") };
 }
 
 function recordMove(what: string, totalMs: number, f: MoveFigures): void {
@@ -56,7 +58,7 @@ function recordMove(what: string, totalMs: number, f: MoveFigures): void {
  * The same "done" for both sides: the guest is ACTIVE on `host` with no task, Nova's migration record
  * is completed (the host changes a moment before that), and the guest ticks past `tick` there.
  */
-async function verified(nova: NovaClient, id: string, host: string, tick: number): Promise<void> {
+export async function verified(nova: NovaClient, id: string, host: string, tick: number): Promise<void> {
     await waitFor(
         `${id} ACTIVE on ${host}`,
         () => nova.getServer(id),
@@ -73,27 +75,55 @@ async function verified(nova: NovaClient, id: string, host: string, tick: number
     if (after.boots.length) throw new Error(`${id} rebooted during its move`);
 }
 
+/**
+ * Each side is timed until it says it is done — `pulumi up` returns once Nova's record is completed and the
+ * host changed; openstackclient's `--wait` once the server is ACTIVE again — and then checked the same way,
+ * untimed: ACTIVE on the target, the record completed, the guest ticking on with no reboot.
+ */
 async function oursMove(stack: Stack, nova: NovaClient, id: string, target: string, placements: ReturnType<typeof servers>) {
     const tick = lastTick(await readConsole(nova, id)).tick;
     await setStackConfig(stack, { servers: placements });
-    const t = await timed(async () => {
-        await stack.up();
-        await verified(nova, id, target, tick);
-    });
+    const t = await timed(() => stack.up());
+    await verified(nova, id, target, tick);
     return { ms: t.ms, figures: await figures(nova, id, target) };
 }
 
 async function peerMove(nova: NovaClient, id: string, target: string, block: boolean) {
     const tick = lastTick(await readConsole(nova, id)).tick;
-    const t = await timed(async () => {
-        await openstackRun("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration", "--host", target, block ? "--block-migration" : "--shared-migration", id);
-        await verified(nova, id, target, tick);
-    });
+    const t = await timed(() =>
+        openstackRun("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration", "--host", target, block ? "--block-migration" : "--shared-migration", "--wait", id),
+    );
+    await verified(nova, id, target, tick);
     return { ms: t.ms, figures: await figures(nova, id, target) };
 }
 
+/** What one pre-flight costs (a pair of real computes, nothing reused), as `pulumi up` pays it before a move. */
+async function preflightCost(): Promise<void> {
+    const { preflight } = await import("../../lib/moves/preflight");
+    const host = (name: string, address: string) => ({ name, address, port: 22, user: "root" });
+    const creds = { privateKey: readFileSync("/var/lib/livemig-lab/ssh/id_ed25519", "utf8"), knownHosts: readFileSync("/var/lib/livemig-lab/ssh/known_hosts", "utf8") };
+    const plan = {
+        source: host("compute-1", "10.77.0.11"),
+        destination: host("compute-2", "10.77.0.12"),
+        transport: "tls" as const,
+        instancesPath: "/var/lib/nova/instances",
+        blockMigration: "auto" as const,
+        sharedStore: ["compute-1", "compute-2"],
+        permitPostCopy: false,
+        novaConf: "/etc/nova/nova.conf",
+    };
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+        // Outside a pulumi CLI run nothing is reused: each run is a full check.
+        const t = await timed(() => preflight(creds, plan));
+        if (t.result.length) throw new Error(`pre-flight failed: ${t.result.join("; ")}`);
+        runs.push(t.ms);
+    }
+    record(B, "pre-flight of one move (2 SSH connections, one script on each side)", `${runs.map((ms) => (ms / 1000).toFixed(2)).join(" / ")} s`, "three runs, compute-1 → compute-2");
+}
+
 /** Proportional set size (MiB) summed over the processes `wanted` picks (by PID). */
-function pssMiB(wanted: (pid: string) => boolean): number {
+export function pssMiB(wanted: (pid: string) => boolean): number {
     let kib = 0;
     for (const p of readdirSync("/proc")) {
         if (!/^\d+$/.test(p)) continue;
@@ -109,13 +139,13 @@ function pssMiB(wanted: (pid: string) => boolean): number {
 }
 
 /** Every process in the PID namespace of `pid` (a lab host's PID 1). */
-const inNamespaceOf = (pid: number) => {
+export const inNamespaceOf = (pid: number) => {
     const ns = readlinkSync(`/proc/${pid}/ns/pid`);
     return (p: string) => readlinkSync(`/proc/${p}/ns/pid`) === ns;
 };
 
 /** The control plane: every process whose command line names its state directory or infrastructure. */
-const controlPlane = (p: string) => /livemig-lab\/openstack|rabbitmq|epmd|mariadbd/.test(readFileSync(`/proc/${p}/cmdline`, "utf8"));
+export const controlPlane = (p: string) => /livemig-lab\/openstack|rabbitmq|epmd|mariadbd/.test(readFileSync(`/proc/${p}/cmdline`, "utf8"));
 
 async function footprint(): Promise<void> {
     const hosts = ["compute-1", "compute-2", "compute-3", "n1", "n2", "n3", "n4"];
@@ -144,12 +174,13 @@ export async function benchGuests(): Promise<void> {
         await ticking(nova, vm, 2);
         await ticking(nova, blockVm, 2);
         await footprint();
+        await preflightCost();
 
         // Shared storage: ours compute-1 → compute-2, the peer back compute-2 → compute-1.
         const sharedOurs = await oursMove(stack, nova, vm, "compute-2", servers("compute-2", "compute-3"));
         recordMove("shared storage, pulumi up to verified", sharedOurs.ms, sharedOurs.figures);
         const sharedPeer = await peerMove(nova, vm, "compute-1", false);
-        recordMove("shared storage, peer: openstack server migrate --live-migration + polling", sharedPeer.ms, sharedPeer.figures);
+        recordMove("shared storage, peer: openstack server migrate --live-migration --wait", sharedPeer.ms, sharedPeer.figures);
         record(B, "shared storage: time ours / peer", ratio(sharedOurs.ms, sharedPeer.ms));
 
         // Block migration: ours compute-3 (local disk) → compute-1, the peer back compute-1 → compute-3.
@@ -157,7 +188,7 @@ export async function benchGuests(): Promise<void> {
         const blockOurs = await oursMove(stack, nova, blockVm, "compute-1", servers("compute-1", "compute-1"));
         recordMove("block migration, pulumi up to verified", blockOurs.ms, blockOurs.figures);
         const blockPeer = await peerMove(nova, blockVm, "compute-3", true);
-        recordMove("block migration, peer: openstack server migrate --live-migration --block-migration + polling", blockPeer.ms, blockPeer.figures);
+        recordMove("block migration, peer: openstack server migrate --live-migration --block-migration --wait", blockPeer.ms, blockPeer.figures);
         record(B, "block migration: time ours / peer", ratio(blockOurs.ms, blockPeer.ms), `disk copied: ${(Number(disk) / 1024).toFixed(1)} MiB allocated`);
         record(B, "Nova's migration time, block / shared (ours)", ratio(blockOurs.figures.novaSeconds, sharedOurs.figures.novaSeconds));
     } finally {

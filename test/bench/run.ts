@@ -1,11 +1,12 @@
 // `npm run bench [-- NAME…]`: the benchmarks, against the local lab (bring it up with `lab/lab up`, or use
 // `./run bench`). Figures are wall times and API request counts, each next to a peer measured in the same
-// run, and ratios against it. Names: hosts, drain, evacuate, guests, preview, ha (default: all).
+// run, and ratios against it. Names: hosts, drain, evacuate, guests, scale, storage, ha (default: all).
 import { benchGuests } from "./guests.bench";
 import { benchHa } from "./ha.bench";
 import { benchHosts } from "./hosts.bench";
 import { benchDrain, benchEvacuation } from "./moves.bench";
-import { benchPreview } from "./preview.bench";
+import { benchScale } from "./scale.bench";
+import { benchStorage } from "./storage.bench";
 import { table } from "./support";
 
 const benches: Record<string, () => Promise<void>> = {
@@ -13,7 +14,8 @@ const benches: Record<string, () => Promise<void>> = {
     drain: benchDrain,
     evacuate: benchEvacuation,
     guests: benchGuests,
-    preview: benchPreview,
+    scale: benchScale,
+    storage: benchStorage,
     ha: benchHa,
 };
 

@@ -42,3 +42,44 @@ export function table(): string {
     const head = "| bench | measure | value | note |\n| --- | --- | --- | --- |";
     return [head, ...rows.map((r) => `| ${r.bench} | ${r.measure} | ${r.value} | ${r.note ?? ""} |`)].join("\n");
 }
+
+export interface PeakRss {
+    /** The pulumi CLI (and engine). */
+    cli: number;
+    /** The program (node running @pulumi/pulumi's cmd/run). */
+    program: number;
+    /** The largest dynamic-provider process. */
+    providers: number;
+}
+
+/** Peak resident memory (VmHWM, bytes) of each kind of process seen while `fn` runs, sampled from /proc. */
+export async function peakRss<T>(fn: () => Promise<T>): Promise<{ ms: number; result: T; rss: PeakRss }> {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const rss: PeakRss = { cli: 0, program: 0, providers: 0 };
+    const sample = () => {
+        for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+            try {
+                const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+                const kind: keyof PeakRss | undefined = /(^|\/)pulumi$/.test(cmd[0] ?? "")
+                    ? "cli"
+                    : cmd.some((a) => a.includes("@pulumi/pulumi/cmd/run"))
+                      ? "program"
+                      : cmd.some((a) => a.includes("cmd/dynamic-provider"))
+                        ? "providers"
+                        : undefined;
+                if (!kind) continue;
+                const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+                if (hwm) rss[kind] = Math.max(rss[kind], Number(hwm[1]) * 1024);
+            } catch {
+                // the process ended meanwhile
+            }
+        }
+    };
+    const timer = setInterval(sample, 200);
+    try {
+        const { ms, result } = await timed(fn);
+        return { ms, result, rss };
+    } finally {
+        clearInterval(timer);
+    }
+}
