@@ -40,3 +40,14 @@ bridge_has_addr() {
   addrs=$(ip -4 -o addr show dev "$LAB_BRIDGE")
   grep -q " $1/" <<<"$addrs"
 }
+
+proc_starttime() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; awk '{ print $20 }' <<<"$s"; }
+
+# pidfile_pid FILE: prints the PID recorded in FILE if that process is still the one recorded.
+pidfile_pid() {
+  local pid st
+  [ -r "$1" ] || return 1
+  read -r pid st <"$1" || return 1
+  [ -n "$pid" ] && [ "$(proc_starttime "$pid")" = "$st" ] || return 1
+  printf '%s\n' "$pid"
+}

@@ -44,17 +44,6 @@ cgroup2_root() {
 }
 host_cgroup() { printf '%s/livemig/%s\n' "$(cgroup2_root)" "$1"; }
 
-proc_starttime() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; awk '{ print $20 }' <<<"$s"; }
-
-# pidfile_pid FILE: prints the PID recorded in FILE if that process is still the one recorded.
-pidfile_pid() {
-  local pid st
-  [ -r "$1" ] || return 1
-  read -r pid st <"$1" || return 1
-  [ -n "$pid" ] && [ "$(proc_starttime "$pid")" = "$st" ] || return 1
-  printf '%s\n' "$pid"
-}
-
 host_pid()     { pidfile_pid "$(host_state "$1")/pid"; }
 host_running() { host_pid "$1" >/dev/null; }
 host_created() { [ -f "$(host_state "$1")/created" ]; }

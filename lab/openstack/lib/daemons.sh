@@ -71,9 +71,10 @@ svc_def() {
 }
 
 pidfile() { printf '%s/%s.pid' "$OS_PIDS" "$1"; }
-svc_pid() { # prints the recorded PID if that process is alive
-  local p; p=$(cat "$(pidfile "$1")" 2>/dev/null) || return 1
-  [ -n "$p" ] && kill -0 "$p" 2>/dev/null && printf '%s' "$p"
+# The pidfile holds "PID starttime": after a reboot of the machine a PID may name another process
+# (one of the lab hosts' systemd, say), which must never be taken for the service or be stopped.
+svc_pid() { # prints the recorded PID if that process is still the one that was started
+  local p; p=$(pidfile_pid "$(pidfile "$1")") && printf '%s' "$p"
 }
 
 svc_start() {
@@ -87,7 +88,7 @@ svc_start() {
     cd "$OS_RUN" || exit 1
     exec setsid "${SVC_CMD[@]}" </dev/null >>"$OS_LOGS/$name.out" 2>&1 ) &
   pid=$!
-  echo "$pid" > "$(pidfile "$name")"
+  echo "$pid $(proc_starttime "$pid")" > "$(pidfile "$name")"
   echo "  started $name (pid $pid)" >&2
 }
 
