@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CMDLINES_FILE } from "../support/cmdlineSampler";
+import { CMDLINES_DIR } from "../support/cmdlineSampler";
 import { repoRoot } from "../support/env";
 import { onHost } from "../support/lab";
 import { TEST_SASL_PASSWORDS } from "../support/secrets";
@@ -58,7 +58,7 @@ describe("secrets after the whole suite", () => {
     it("are in no Pulumi state, backup or history file", async () => {
         const known = await secrets();
         expect(known.size).toBeGreaterThan(10);
-        const state = files(path.join(repoRoot, ".pulumi-state")).filter((f) => f !== CMDLINES_FILE);
+        const state = files(path.join(repoRoot, ".pulumi-state")).filter((f) => path.dirname(f) !== CMDLINES_DIR);
         expect(state.length).toBeGreaterThan(0);
         expect(state.flatMap((f) => findings(f, readFileSync(f, "utf8"), known))).toEqual([]);
     });
@@ -72,7 +72,10 @@ describe("secrets after the whole suite", () => {
 
     it("were on no process's command line while the suite ran", async () => {
         const known = await secrets();
-        const { cmdlines } = JSON.parse(readFileSync(CMDLINES_FILE, "utf8")) as { cmdlines: string[] };
+        // One file per lab project (lane); every lane ran.
+        const samples = readdirSync(CMDLINES_DIR).filter((f) => /^cmdlines-lab-.*\.json$/.test(f));
+        expect(samples.sort()).toEqual(["cmdlines-lab-cloud.json", "cmdlines-lab-faults.json", "cmdlines-lab-hosts.json"]);
+        const cmdlines = samples.flatMap((f) => (JSON.parse(readFileSync(path.join(CMDLINES_DIR, f), "utf8")) as { cmdlines: string[] }).cmdlines);
         // The sampler saw the suite's work: host scripts' bootstrap shells, providers, fence agents.
         expect(cmdlines.some((c) => c.includes("livemig-script"))).toBe(true);
         expect(cmdlines.some((c) => c.includes("dynamic-provider"))).toBe(true);

@@ -10,7 +10,7 @@ import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/o
 import { computeService } from "../../lib/moves/service";
 import { repoRoot } from "../support/env";
 import { clearStrandedGuests, lastTick, restoreComputeServices, ticking } from "../support/guest";
-import { labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labHosts, labHostsForTest, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const COMPUTES = ["compute-1", "compute-2", "compute-3"];
 const VOL_VM = "vm-boot-from-vol"; // its disk: a Cinder RBD volume
@@ -46,10 +46,7 @@ describe("Ceph RBD: volume-backed and RBD-disk guests, moved live and evacuated"
     }
 
     beforeAll(async () => {
-        await labOpenStack("up");
-        await labGuest("register");
-        await labHosts("down");
-        await labHosts("up");
+        await labHostsForTest(COMPUTES);
         ({ stack, remove } = await labTestStack("ceph"));
         await configure({ host: "compute-1" }, { host: "compute-2" });
         await setStackConfig(stack, { servers: [] });
@@ -143,7 +140,8 @@ describe("Ceph RBD: volume-backed and RBD-disk guests, moved live and evacuated"
         }
         // compute-3 is repaired: its nova-compute cleans up, and removing the evacuation unforces it.
         await labHosts("start", "compute-3");
-        await waitFor("nova-compute on compute-3", async () => (await computeService(nova, "compute-3")).state === "up", 180_000, 3000);
+        // Nova reports a forced-down service down whatever its heartbeat: wait for the process itself.
+        await waitFor("nova-compute to run on compute-3", async () => (await onHost("compute-3", "systemctl is-active nova-compute")).code === 0, 180_000, 2000);
         await configure({ notOn: ["compute-3"] }, { notOn: ["compute-3"] });
         await stack.up();
         expect((await computeService(nova, "compute-3")).forced_down).toBe(false);

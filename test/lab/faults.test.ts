@@ -45,7 +45,6 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
     }
 
     beforeAll(async () => {
-        await labOpenStack("up");
         for (const host of FAKES) await labOpenStack("start", `nova-compute@${host}`);
         await restoreComputeServices(nova, FAKES);
         await clearStrandedFakeServers(nova, FAKES);

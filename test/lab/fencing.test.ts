@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { lastTick, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
-import { labBmc, labFenceDevice, labGuest, labHostRunning, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labBmc, labFenceDevice, labHostRunning, labHosts, labHostsForTest, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
 const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
@@ -56,11 +56,7 @@ describe("fencing before evacuation (real guests, real fence_ipmilan and fence_r
     }
 
     beforeAll(async () => {
-        await labOpenStack("up");
-        await labGuest("register");
-        // Fresh hosts: whatever ran before (the lab stack's automatic recovery) must not act on the kills here.
-        await labHosts("down");
-        await labHosts("up");
+        await labHostsForTest(COMPUTES);
         await labBmc("up");
         await labBmc("fault", "compute-1", "none");
         ({ stack, remove } = await labTestStack("fencing"));

@@ -5,9 +5,10 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
-import { lastTick, readConsole, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
+import { diskState, lastTick, readConsole, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
 import { GlanceClient } from "../../lib/openstack";
-import { labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
+import { TEST_SASL_PASSWORDS } from "../support/secrets";
+import { labHosts, labHostsForTest, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
 
 const INSTANCES = "/var/lib/nova/instances";
 const VM = "vm-live-migration";
@@ -29,10 +30,7 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
     const diskPath = (name: string) => `${INSTANCES}/${ids[name]}/disk`;
 
     beforeAll(async () => {
-        await labOpenStack("up");
-        await labGuest("register");
-        await labHosts("down");
-        await labHosts("up");
+        await labHostsForTest(["compute-1", "compute-2", "compute-3"]);
         ({ stack, remove } = await labTestStack("guests"));
         // The hosts first: an interrupted earlier run may have left computes forced down (see restoreComputeServices).
         await setStackConfig(stack, { servers: [] });
@@ -162,8 +160,71 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
         for (const id of extra.splice(0)) await nova.deleteServer(id);
     });
 
-    it("evacuates a guest from a dead host onto the same disk, and cleans up when the host returns", async () => {
+    it("changes the transport and then the CA under running guests; live migration works after each", async () => {
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }), maintenance: [] });
+        await stack.up();
+        const tick = async () => lastTick(await ticking(nova, ids[VM]!, 1)).tick;
+        // tcp-sasl: libvirtd and nova-compute reconfigured and restarted under the running guests.
+        await stack.setConfig("libvirt", { value: JSON.stringify({ transport: "tcp-sasl", hostUuidSource: "machine-id", sasl: { password: TEST_SASL_PASSWORDS.guests } }), secret: true });
+        let before = await tick();
+        await setStackConfig(stack, { servers: servers({ host: "compute-2" }, { host: "compute-3" }) });
+        expect((await stack.up()).summary.result).toBe("succeeded");
+        expect(await hostOf(VM)).toBe("compute-2");
+        expect(await mustOnHost("compute-2", "grep ^live_migration_scheme /etc/nova/nova.conf")).toBe("live_migration_scheme = tcp");
+        let after = await ticking(nova, ids[VM]!, before);
+        expect(after.boots).toEqual([]); // moved live over tcp-sasl, never restarted
+        // Back to TLS: a new CA (the old one went with the switch) and new certificates on every compute.
+        const oldCa = (await stack.outputs()).caCertificate?.value;
+        await stack.setConfig("libvirt", { value: JSON.stringify({ transport: "tls", hostUuidSource: "machine-id" }) });
+        before = await tick();
         await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }) });
+        const up = await stack.up();
+        expect(up.outputs.caCertificate?.value).toMatch(/BEGIN CERTIFICATE/);
+        expect(up.outputs.caCertificate?.value).not.toBe(oldCa);
+        expect(await hostOf(VM)).toBe("compute-1");
+        after = await ticking(nova, ids[VM]!, before);
+        expect(after.boots).toEqual([]);
+        expect(await mustOnHost("compute-3", "ss -Hltn 'sport = :16509' | wc -l")).toBe("0"); // plain TCP closed again
+        // The block-migration guest on compute-3 ran on through both reconfigurations.
+        await ticking(nova, ids[BLOCK_VM]!, 1);
+        expect((await readConsole(nova, ids[BLOCK_VM]!)).boots).toEqual([]);
+    });
+
+    it("keeps the guest on its source when the destination dies mid-migration; the next up after it returns moves it", async () => {
+        // Slow the migration down (1 MiB/s) so that it is caught in flight.
+        const nova_ = { instancesPath: INSTANCES, maxConcurrentLiveMigrations: 2, permitPostCopy: false };
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }), nova: { ...nova_, bandwidth: 1 } });
+        await stack.up();
+        const before = lastTick(await ticking(nova, ids[VM]!, 1)).tick;
+        const bootBefore = (await diskState("compute-1", diskPath(VM))).boot;
+        await setStackConfig(stack, { servers: servers({ host: "compute-2" }, { host: "compute-3" }), nova: { ...nova_, bandwidth: 1 } });
+        const up = stack.up().then(() => "", (e: Error) => String(e));
+        await waitFor("the migration to be copying memory", async () => (await nova.listServerMigrations(ids[VM]!)).some((m) => m.status === "running"), 120_000, 500);
+        await labHosts("kill", "compute-2"); // the destination loses power in the middle of the copy
+        const err = await up;
+        expect(err).toMatch(/the server is ACTIVE on compute-1/);
+        expect(await hostOf(VM)).toBe("compute-1");
+        expect((await mustOnHost("compute-1", "virsh -q list --uuid")).includes(ids[VM]!)).toBe(true);
+        // It never stopped running on compute-1: the same boot saves later ticks on its disk. (Not the
+        // console: compute-2's virtlogd replaced console.log on the store when the migration began.)
+        const saved = await diskState("compute-1", diskPath(VM));
+        expect(saved.tick).toBeGreaterThanOrEqual(before);
+        await waitFor("the guest to save a later tick", async () => (await diskState("compute-1", diskPath(VM))).tick > saved.tick, 60_000, 2000);
+        expect((await diskState("compute-1", diskPath(VM))).boot).toBe(bootBefore);
+
+        // compute-2 is back; without the throttle the next up completes the move.
+        await labHosts("start", "compute-2");
+        await waitFor("nova-compute on compute-2 to report in", async () => (await computeService(nova, "compute-2")).state === "up", 180_000, 3000);
+        const last = (await diskState("compute-1", diskPath(VM))).tick;
+        await setStackConfig(stack, { servers: servers({ host: "compute-2" }, { host: "compute-3" }), nova: nova_ });
+        expect((await stack.up()).summary.result).toBe("succeeded");
+        expect(await hostOf(VM)).toBe("compute-2");
+        const after = await ticking(nova, ids[VM]!, last);
+        expect(after.boots).toEqual([]);
+    });
+
+    it("evacuates a guest from a dead host onto the same disk, and cleans up when the host returns", async () => {
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }), maintenance: [] });
         await stack.up();
         expect(await hostOf(VM)).toBe("compute-1");
         const lastBeforeKill = lastTick(await ticking(nova, ids[VM]!, 1)).tick;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MasakariClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { lastTick, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
-import { labBmc, labGuest, labHostRunning, labHosts, labOpenStack, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labBmc, labHostRunning, labHosts, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
 const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
@@ -57,8 +57,7 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
     }
 
     beforeAll(async () => {
-        await labOpenStack("up");
-        await labGuest("register");
+        // Bare hosts: no other stack's cluster (the lab stack's) may be left on them.
         await labHosts("down");
         await labHosts("up");
         await labBmc("up");

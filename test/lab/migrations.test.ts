@@ -46,7 +46,6 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
     }
 
     beforeAll(async () => {
-        await labOpenStack("up");
         await labBmc("up");
         // Whatever earlier tests or stacks left on the fake computes: services in service, servers running.
         for (const host of FAKES) await labOpenStack("start", `nova-compute@${host}`);

@@ -5,9 +5,11 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { repoRoot } from "./env";
 
-export const CMDLINES_FILE = path.join(repoRoot, ".pulumi-state", "audit", "cmdlines.json");
+/** One file per lab project (the lanes run side by side, each with its own sampler): cmdlines-<project>.json. */
+export const CMDLINES_DIR = path.join(repoRoot, ".pulumi-state", "audit");
 
-export default function setup(): () => void {
+export default function setup(project: { name: string }): () => void {
+    const file = path.join(CMDLINES_DIR, `cmdlines-${project.name}.json`);
     const seen = new Set<string>();
     const sample = () => {
         for (const pid of readdirSync("/proc")) {
@@ -24,7 +26,7 @@ export default function setup(): () => void {
     return () => {
         clearInterval(timer);
         sample();
-        mkdirSync(path.dirname(CMDLINES_FILE), { recursive: true, mode: 0o700 });
-        writeFileSync(CMDLINES_FILE, JSON.stringify({ at: new Date().toISOString(), cmdlines: [...seen] }), { mode: 0o600 });
+        mkdirSync(CMDLINES_DIR, { recursive: true, mode: 0o700 });
+        writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), cmdlines: [...seen] }), { mode: 0o600 });
     };
 }

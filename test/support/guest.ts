@@ -1,7 +1,7 @@
 // Reading the lab guest's serial console (lab/guest): it prints a boot banner, the tick it found on its
 // disk, then one tick a second with its uptime.
 import { serverHost, taskState, type NovaClient, type Server } from "../../lib/openstack";
-import { onHost, waitFor } from "./lab";
+import { mustOnHost, onHost, waitFor } from "./lab";
 
 export interface Console {
     boots: number[];
@@ -48,6 +48,20 @@ export async function ticking(nova: NovaClient, id: string, after = -1, timeoutM
         throw new Error(`${(err as Error).message}; the server is ${state}; its console ends: ${JSON.stringify(text.trim().split("\n").slice(-4))}`);
     }
     return c;
+}
+
+/**
+ * What the guest last saved on its disk (lab/guest/README.md: the state sector), read on `host` beside
+ * the running guest (a shared lock, read-only). The console cannot always say: after a live migration
+ * that failed on shared storage, the destination's virtlogd had already replaced console.log on the
+ * store, and the guest's output goes on into the old, unlinked file until its next move or boot.
+ */
+export async function diskState(host: string, diskPath: string): Promise<{ boot: number; tick: number }> {
+    // qemu-img dd's count ends the input (in blocks from its start): skip 1024, count 1025 is one sector.
+    const out = await mustOnHost(host, `t=$(mktemp) && qemu-img dd -U -O raw bs=512 skip=1024 count=1025 if='${diskPath}' of="$t" && tr -d '\\000' <"$t"; rm -f "$t"`);
+    const m = /LIVEMIG-GUEST-STATE boot=(\d+) tick=(\d+)/.exec(out);
+    if (!m) throw new Error(`${host}: no guest state in ${diskPath}: ${JSON.stringify(out)}`);
+    return { boot: Number(m[1]), tick: Number(m[2]) };
 }
 
 /**

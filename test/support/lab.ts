@@ -39,6 +39,19 @@ export async function mustOnHost(host: string, script: string): Promise<string> 
     return r.stdout.trim();
 }
 
+/**
+ * The lab's hosts for a test that configures them with its own stack: every host running (a host a test
+ * powered off is booted from its state), and no other stack's automatic recovery armed on the computes
+ * (the lab stack's Masakari monitors and Pacemaker would act on this test's kills). What other stacks
+ * configured stays: the test's own `pulumi up` converges it. Cheaper than `hosts down`/`up` (bare hosts,
+ * configured again from nothing), which only the tests of a bare host's configuration need.
+ */
+export async function labHostsForTest(computes: string[]): Promise<void> {
+    await labHosts("up");
+    const units = "masakari-host-monitor masakari-instance-monitor masakari-process-monitor pacemaker corosync";
+    for (const host of computes) await mustOnHost(host, `systemctl disable --now --quiet ${units} 2>/dev/null || true`);
+}
+
 /** Polls `check` (bounded) until it returns true. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 1000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
