@@ -74,7 +74,7 @@ describe("secrets after the whole suite", () => {
         const known = await secrets();
         // One file per lab project (lane); every lane ran.
         const samples = readdirSync(CMDLINES_DIR).filter((f) => /^cmdlines-lab-.*\.json$/.test(f));
-        expect(samples.sort()).toEqual(["cmdlines-lab-cloud.json", "cmdlines-lab-faults.json", "cmdlines-lab-hosts.json"]);
+        expect(samples.sort()).toEqual(["cmdlines-lab-bare.json", "cmdlines-lab-cloud.json", "cmdlines-lab-faults.json", "cmdlines-lab-hosts.json"]);
         const cmdlines = samples.flatMap((f) => (JSON.parse(readFileSync(path.join(CMDLINES_DIR, f), "utf8")) as { cmdlines: string[] }).cmdlines);
         // The sampler saw the suite's work: host scripts' bootstrap shells, providers, fence agents.
         expect(cmdlines.some((c) => c.includes("livemig-script"))).toBe(true);
