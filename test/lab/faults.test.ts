@@ -2,11 +2,11 @@
 // RabbitMQ): nothing is lost, every server runs somewhere known, and the next `pulumi up` converges.
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GlanceClient, NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus } from "../../lib/openstack";
+import { GlanceClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState, waitForServerStatus } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { pulumiEnv } from "../support/env";
 import { clearStrandedFakeServers, restoreComputeServices } from "../support/guest";
-import { configuredTestStack, labOpenStack, setStackConfig, waitFor } from "../support/lab";
+import { configuredTestStack, labOpenStack, openstackRun, setStackConfig, waitFor } from "../support/lab";
 import { killTree, spawnPulumiUp } from "../support/processes";
 
 const FAKES = ["fake-1", "fake-2", "fake-3"];
@@ -97,8 +97,22 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
         await labOpenStack("restart", "rabbitmq");
         const first = await up;
         console.log(`RabbitMQ restarted during the drain: the first up ${first === "succeeded" ? "succeeded" : `failed: ${first.split("\n").find((l) => /stays disabled|error:/.test(l))?.trim()}`}`);
-        // Moves caught by the restart may fail; what was not moved is still running on fake-3.
-        for (const id of ids) expect((await nova.getServer(id))?.status).toBe("ACTIVE");
+        // Moves caught by the restart may fail; none is lost: each still runs somewhere known. A move whose
+        // message the restart swallowed leaves Nova's record stuck (task "migrating") or in ERROR although
+        // the guest runs on: Nova itself never settles those. The operator's remedy (README), once the
+        // guest is seen running, is to set the record active again; the next up then moves it.
+        const settled = async () => (await Promise.all(ids.map((id) => nova.getServer(id)))).every((s) => s && !taskState(s));
+        await waitFor("the moves in flight to settle", settled, 60_000, 2000).catch(() => undefined);
+        for (const id of ids) {
+            const s = (await nova.getServer(id))!;
+            expect(FAKES).toContain(serverHost(s));
+            expect(s["OS-EXT-STS:power_state"]).toBe(1); // running
+            if (s.status !== "ACTIVE" || taskState(s)) {
+                console.log(`  ${id}: ${s.status}, task ${taskState(s)} on ${serverHost(s)} after the restart, running: set active again`);
+                await openstackRun("server", "set", "--state", "active", id);
+            }
+            expect((await nova.getServer(id))?.status).toBe("ACTIVE");
+        }
         if (first !== "succeeded") {
             expect(first).toMatch(/fake-3 stays disabled but is not drained|still running where Nova says/);
             await waitFor("fake-3 to report in again", async () => (await computeService(nova, "fake-3")).state === "up", 120_000, 2000);
