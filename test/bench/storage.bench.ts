@@ -87,11 +87,11 @@ export async function benchStorage(): Promise<void> {
         );
         recordMove("local disk (block migration): pulumi up to ticking on the target", block);
 
-        // RBD instance disks on compute-2 and compute-3 (the others go).
-        await configure(stack, { "bench-rbd": "compute-2" }, ["compute-2", "compute-3"], ["compute-1", "compute-2"]);
+        // RBD instance disks on compute-2 and compute-3 (the others go; one storage mode per compute).
+        await configure(stack, { "bench-rbd": "compute-2" }, ["compute-2", "compute-3"], ["compute-1"]);
         const rbdId = ((await stack.up()).outputs.serverIds!.value as Record<string, string>)["bench-rbd"]!;
         await fill(nova, rbdId, "compute-2", true);
-        const rbd = await move(stack, nova, rbdId, "compute-3", () => configure(stack, { "bench-rbd": "compute-3" }, ["compute-2", "compute-3"], ["compute-1", "compute-2"]));
+        const rbd = await move(stack, nova, rbdId, "compute-3", () => configure(stack, { "bench-rbd": "compute-3" }, ["compute-2", "compute-3"], ["compute-1"]));
         recordMove("RBD images (shared through Ceph): pulumi up to ticking on the target", rbd);
 
         record(B, "Nova's time, block / Gluster", ratio(block.f.novaSeconds, gluster.f.novaSeconds));
