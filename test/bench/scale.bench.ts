@@ -5,7 +5,7 @@
 // `pulumi preview`, and (ours) a placement change of one server; wall time, state size, and the peak RSS
 // of the CLI and of the program. Then the growth per server between sizes.
 // Also: the program's start, from the CLI's start to the first resource registration, with the project's
-// runtime settings (tsx, no type check) and with the type-checking ts-node start it had before.
+// runtime settings (sucrase, no type check) and with the type-checking ts-node start it had before.
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -119,7 +119,7 @@ async function benchStartup(): Promise<void> {
         };
         const now = await median(ours.stack);
         const before = await median(typeChecked);
-        record(B, "CLI start → first resource registration: tsx, no type check (this project)", secs(now), "median of 3");
+        record(B, "CLI start → first resource registration: sucrase, no type check (this project)", secs(now), "median of 3");
         record(B, "the same with ts-node and a type check (before)", secs(before), `median of 3; ${ratio(now, before)} of it`);
     } finally {
         await ours.remove();
