@@ -165,7 +165,7 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
         await stack.up();
         const tick = async () => lastTick(await ticking(nova, ids[VM]!, 1)).tick;
         // tcp-sasl: libvirtd and nova-compute reconfigured and restarted under the running guests.
-        await stack.setConfig("libvirt", { value: JSON.stringify({ transport: "tcp-sasl", hostUuidSource: "machine-id", sasl: { password: TEST_SASL_PASSWORDS.guests } }), secret: true });
+        await setStackConfig(stack, { libvirt: { transport: "tcp-sasl", hostUuidSource: "machine-id", sasl: { password: TEST_SASL_PASSWORDS.guests } } }, ["libvirt"]);
         let before = await tick();
         await setStackConfig(stack, { servers: servers({ host: "compute-2" }, { host: "compute-3" }) });
         expect((await stack.up()).summary.result).toBe("succeeded");

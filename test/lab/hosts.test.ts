@@ -167,10 +167,7 @@ describe("compute hosts and GlusterFS on the lab's hosts", () => {
     });
 
     it("switches to tcp-sasl: only the TCP socket listens, and it wants a SASL login", async () => {
-        await stack.setConfig("libvirt", {
-            value: JSON.stringify({ transport: "tcp-sasl", hostUuidSource: "machine-id", sasl: { password: TEST_SASL_PASSWORDS.hosts } }),
-            secret: true,
-        });
+        await setStackConfig(stack, { libvirt: { transport: "tcp-sasl", hostUuidSource: "machine-id", sasl: { password: TEST_SASL_PASSWORDS.hosts } } }, ["libvirt"]);
         await stack.up();
         expect(await mustOnHost("compute-1", "virsh -c qemu+tcp://compute-2/system hostname")).toBe("compute-2");
         const anonymous = await onHost("compute-1", "LIBVIRT_AUTH_FILE=/dev/null virsh -c qemu+tcp://compute-2/system hostname </dev/null");

@@ -1,5 +1,5 @@
 // Driving the lab from tests: its hosts (lab/hosts/hosts) and commands run inside them.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { copyFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -107,12 +107,31 @@ export async function configuredTestStack(name: string, config: Record<string, u
 
 /**
  * Sets every `livemig:<key>` from a plain object (objects as JSON, like `pulumi config set --path`); the
- * keys in `secret` are stored as secrets (fenceDevices: it holds BMC passwords).
+ * keys in `secret` are stored as secrets (fenceDevices: it holds BMC passwords), their values given to the
+ * CLI on stdin: the Automation API's setConfig would put them on its command line, where `ps` shows them.
  */
 export async function setStackConfig(stack: Stack, config: Record<string, unknown>, secret: string[] = []): Promise<void> {
-    await stack.setAllConfig(
-        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: typeof v === "string" ? v : JSON.stringify(v), secret: secret.includes(k) }])),
-    );
+    const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+    const plain = Object.entries(config).filter(([k]) => !secret.includes(k));
+    if (plain.length) await stack.setAllConfig(Object.fromEntries(plain.map(([k, v]) => [k, { value: text(v) }])));
+    for (const key of secret.filter((k) => k in config)) await setSecretConfig(stack, key, text(config[key]));
+}
+
+async function setSecretConfig(stack: Stack, key: string, value: string): Promise<void> {
+    const ws = stack.workspace as LocalWorkspace;
+    const cli = (await pulumiCommand()).command;
+    await new Promise<void>((resolve, reject) => {
+        const p = spawn(cli, ["config", "set", "--secret", "--stack", stack.name, `livemig:${key}`], {
+            cwd: ws.workDir,
+            env: { ...process.env, ...ws.envVars },
+            stdio: ["pipe", "ignore", "pipe"],
+        });
+        let err = "";
+        p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        p.on("error", reject);
+        p.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`pulumi config set --secret livemig:${key} (stack ${stack.name}) exited ${code}: ${err}`))));
+        p.stdin.end(value);
+    });
 }
 
 /** A host's BMC in the lab (lab/bmc), as a fence device of the stack config. */

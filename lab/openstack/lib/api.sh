@@ -13,8 +13,9 @@ admin_token_try() {
   local body hdr
   mkdir -p "$OS_RUN"
   hdr=$(mktemp "$OS_RUN/.tok.XXXXXX")
-  body=$(jq -n --arg pw "$(secret ADMIN_PASS)" '{auth: {identity: {methods: ["password"], password: {user:
-    {name: "admin", domain: {name: "Default"}, password: $pw}}}, scope: {project: {name: "admin",
+  # The password reaches jq through its environment, never its command line (ps shows those).
+  body=$(LAB_PW=$(secret ADMIN_PASS) jq -n '{auth: {identity: {methods: ["password"], password: {user:
+    {name: "admin", domain: {name: "Default"}, password: env.LAB_PW}}}, scope: {project: {name: "admin",
     domain: {name: "Default"}}}}}')
   if ! printf '%s' "$body" | curl -s -f --max-time 30 -D "$hdr" -o /dev/null -H 'Content-Type: application/json' \
        --data-binary @- "http://$C:$P_KEYSTONE/v3/auth/tokens"; then

@@ -173,8 +173,8 @@ LIST
 }
 catalog_user() { # NAME PROJECT ROLE...: a service user with its roles on the service project
   local uid r
-  uid=$(api POST "$KS/users" "$(jq -n --arg n "$1" --arg pw "$(secret "${1^^}_PASS")" \
-    '{user:{name:$n, domain_id:"default", password:$pw, enabled:true}}')" | jq -r .user.id)
+  uid=$(api POST "$KS/users" "$(LAB_PW=$(secret "${1^^}_PASS") jq -n --arg n "$1" \
+    '{user:{name:$n, domain_id:"default", password:env.LAB_PW, enabled:true}}')" | jq -r .user.id)
   for r in "${@:3}"; do api PUT "$KS/projects/$2/users/$uid/roles/$r" >/dev/null; done
 }
 catalog_service() { # NAME TYPE URL: a service and its public/internal/admin endpoints
