@@ -77,14 +77,22 @@ svc_pid() { # prints the recorded PID if that process is still the one that was 
   local p; p=$(pidfile_pid "$(pidfile "$1")") && printf '%s' "$p"
 }
 
-svc_start() {
+# Starting and stopping are serialised by one lock: a BMC's "power on" and a test's own start of the same
+# fake compute, racing, once left two nova-computes serving one host (each forgetting the other's guests).
+svc_lock() { mkdir -p "$OS_PIDS"; exec {SVC_LOCK_FD}>"$OS_PIDS/.lock"; flock -w 300 "$SVC_LOCK_FD" || osdie "another controlplane start/stop holds $OS_PIDS/.lock for over 300 s"; }
+svc_unlock() { exec {SVC_LOCK_FD}>&-; }
+
+svc_start() { svc_lock; svc_start_locked "$1"; svc_unlock; }
+svc_start_locked() {
   local name=$1 pid
   if pid=$(svc_pid "$name"); then echo "  $name already running (pid $pid)" >&2; return 0; fi
   svc_def "$name"
   mkdir -p "$OS_PIDS" "$OS_LOGS"
   # setsid: each daemon leads its own process group, so stopping it also reaches its workers.
-  # The subshell keeps rabbit's environment (HOME, …) away from the other services.
-  ( [ "$name" != rabbitmq ] || rabbit_env
+  # The subshell keeps rabbit's environment (HOME, …) away from the other services, and the lock away
+  # from the daemon (it would hold it for its lifetime).
+  ( exec {SVC_LOCK_FD}>&-
+    [ "$name" != rabbitmq ] || rabbit_env
     cd "$OS_RUN" || exit 1
     exec setsid "${SVC_CMD[@]}" </dev/null >>"$OS_LOGS/$name.out" 2>&1 ) &
   pid=$!
@@ -94,7 +102,8 @@ svc_start() {
 
 # svc_stop NAME...: SIGTERM to each process group, wait up to OS_STOP_WAIT s, then SIGKILL.
 OS_STOP_WAIT=${OS_STOP_WAIT:-20}
-svc_stop() {
+svc_stop() { svc_lock; svc_stop_locked "$@"; svc_unlock; }
+svc_stop_locked() {
   local name pid pids=() names=() i left
   for name in "$@"; do
     if pid=$(svc_pid "$name"); then
