@@ -120,7 +120,15 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
         }
         const recs = await records("live-migration", ids, since);
         for (const id of ids) {
-            expect(recs.filter((m) => m.instance_uuid === id && done(m.status)).length).toBe(1);
+            const mine = recs.filter((m) => m.instance_uuid === id);
+            const moved = mine.filter((m) => done(m.status));
+            if (moved.length === 0) {
+                // The restart swallowed the record's last update: the guest did move (it runs on that record's
+                // destination), but Nova left the record unsettled. Still one move, not two.
+                console.log(`  ${id}: moved by migration ${mine[0]?.id} whose record stayed ${mine[0]?.status}`);
+                expect(mine.length).toBe(1);
+                expect(await hostOf(id)).toBe(mine[0]!.dest_compute);
+            } else expect(moved.length).toBe(1);
             expect(await hostOf(id)).not.toBe("fake-3");
         }
         await setStackConfig(stack, config({ maintenance: [{ host: "fake-3", maintenance: false }] }));
