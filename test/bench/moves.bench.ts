@@ -3,9 +3,10 @@
 //  - evacuation of 10 servers off a host that is still powered (its BMC must power it off first):
 //    Evacuation with the host's fence device via `pulumi up` vs `fence_ipmilan -o off` (the same BMC) +
 //    force-down + `nova host-evacuate` + polling.
-import { NovaClient, OpenStackSession, loadCloud, serverHost, waitFor, waitForServerStatus, type Server } from "../../lib/openstack";
+import { NovaClient, OpenStackSession, loadCloud, serverHost, waitFor, type Server } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { runFenceAgent, type FenceDevice } from "../../lib/fencing/agent";
+import { bootFakeServers, fakeStackConfig } from "../support/fakes";
 import { configuredTestStack, labBmc, labFenceDevice, labOpenStack, setStackConfig } from "../support/lab";
 import { ratio, record, secs, sh, timed } from "./support";
 
@@ -14,24 +15,6 @@ const CLOUD = "livemig-lab";
 function clients() {
     const session = new OpenStackSession(loadCloud({ cloud: CLOUD }));
     return { session, nova: new NovaClient(session) };
-}
-
-async function boot(nova: NovaClient, prefix: string, n: number, host: string): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < n; i++) {
-        ids.push((await nova.createServer({ name: `${prefix}-${i}`, flavorRef: "1", imageRef: await imageId(nova), host, networks: "none", availabilityZone: "fake" })).id);
-    }
-    for (const id of ids) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 300_000 });
-    return ids;
-}
-
-let image: string | undefined;
-async function imageId(nova: NovaClient): Promise<string> {
-    if (!image) {
-        const { GlanceClient } = await import("../../lib/openstack");
-        image = (await new GlanceClient(nova.session).findImage("cirros-like-raw"))!.id;
-    }
-    return image;
 }
 
 /** Moves servers onto `host` again between the two sides of a benchmark (not timed). */
@@ -76,13 +59,8 @@ export async function benchDrain(): Promise<void> {
     const B = "drain 20";
     await labOpenStack("up");
     const { nova, session } = clients();
-    const ids = await boot(nova, "bench-drain", 20, "fake-3");
-    const { stack, remove } = await configuredTestStack("bench-drain", {
-        openstack: { cloud: CLOUD },
-        computes: ["fake-1", "fake-2", "fake-3"],
-        moves: { timeoutSeconds: 600 },
-        maintenance: [{ host: "fake-3", concurrency: 4 }],
-    });
+    const ids = await bootFakeServers(nova, "fake-3", 20, "bench-drain", { timeoutMs: 300_000 });
+    const { stack, remove } = await configuredTestStack("bench-drain", fakeStackConfig({ timeoutSeconds: 600, maintenance: [{ host: "fake-3", concurrency: 4 }] }));
     try {
         const ours = await timed(() => stack.up());
         await pollUntilOff(nova, ids, "fake-3");
@@ -113,13 +91,9 @@ export async function benchEvacuation(): Promise<void> {
     await labOpenStack("up");
     await labBmc("up");
     const { nova, session } = clients();
-    const ids = await boot(nova, "bench-evac", 10, "fake-2");
+    const ids = await bootFakeServers(nova, "fake-2", 10, "bench-evac", { timeoutMs: 300_000 });
     const device = await labFenceDevice("fake-2");
-    const { stack, remove } = await configuredTestStack("bench-evac", {
-        openstack: { cloud: CLOUD },
-        computes: ["fake-1", "fake-2", "fake-3"],
-        moves: { timeoutSeconds: 600 },
-    });
+    const { stack, remove } = await configuredTestStack("bench-evac", fakeStackConfig({ timeoutSeconds: 600 }));
     await setStackConfig(stack, { fenceDevices: [device], evacuations: [{ host: "fake-2", reboot: false, concurrency: 10 }] }, ["fenceDevices"]);
     // The host failed for Nova's purposes, but its power is on: both sides must fence it through its BMC.
     const powerOn = () => labOpenStack("start", "nova-compute@fake-2");

@@ -11,11 +11,11 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pulumiCommand, pulumiEnv, repoRoot } from "../support/env";
+import { FAKES } from "../support/fakes";
 import { configuredTestStack, labOpenStack, setStackConfig } from "../support/lab";
 import { peakRss, ratio, record, secs } from "./support";
 
 const SIZES = (process.env.LIVEMIG_BENCH_SIZES ?? "50,200,500").split(",").map(Number);
-const FAKES = ["fake-1", "fake-2", "fake-3"];
 
 const servers = (n: number, moved = -1) =>
     Array.from({ length: n }, (_, i) => ({

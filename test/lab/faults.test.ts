@@ -2,25 +2,19 @@
 // RabbitMQ): nothing is lost, every server runs somewhere known, and the next `pulumi up` converges.
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GlanceClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState, waitForServerStatus } from "../../lib/openstack";
+import { NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { pulumiEnv } from "../support/env";
+import { FAKES, bootFakeServers, fakeServer, fakeStackConfig } from "../support/fakes";
 import { clearStrandedFakeServers, restoreComputeServices } from "../support/guest";
 import { configuredTestStack, labOpenStack, openstackRun, setStackConfig, waitFor } from "../support/lab";
 import { killTree, spawnPulumiUp } from "../support/processes";
 
-const FAKES = ["fake-1", "fake-2", "fake-3"];
 const VM = "vm-fault";
 
 function config(over: { host?: string; maintenance?: unknown[]; evacuations?: unknown[] } = {}) {
-    return {
-        openstack: { cloud: "livemig-lab" },
-        computes: FAKES,
-        moves: { timeoutSeconds: 180 },
-        servers: [{ name: VM, flavor: "m1.tiny", image: "cirros-like-raw", availabilityZone: "fake", placement: over.host ? { host: over.host } : { notOn: ["fake-3"] } }],
-        maintenance: over.maintenance ?? [],
-        evacuations: over.evacuations ?? [],
-    };
+    const servers = [fakeServer(VM, over.host ? { host: over.host } : { notOn: ["fake-3"] })];
+    return fakeStackConfig({ timeoutSeconds: 180, servers, maintenance: over.maintenance, evacuations: over.evacuations });
 }
 
 describe("faults during pulumi up: nothing lost, the next up converges", () => {
@@ -35,14 +29,7 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
     const records = async (type: string, ids: string[], since: string) =>
         (await nova.listMigrations({ migrationType: type, changesSince: since })).filter((m) => ids.includes(m.instance_uuid));
     const done = (status: string) => status === "completed" || status === "done";
-    async function bootOn(host: string, n: number, prefix: string): Promise<string[]> {
-        const image = (await new GlanceClient(nova.session).findImage("cirros-like-raw"))!.id;
-        const ids: string[] = [];
-        for (let i = 0; i < n; i++) ids.push((await nova.createServer({ name: `${prefix}-${i}`, flavorRef: "1", imageRef: image, host, networks: "none", availabilityZone: "fake" })).id);
-        extra.push(...ids);
-        for (const id of ids) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
-        return ids;
-    }
+    const bootOn = (host: string, n: number, prefix: string) => bootFakeServers(nova, host, n, prefix, { track: extra });
 
     beforeAll(async () => {
         for (const host of FAKES) await labOpenStack("start", `nova-compute@${host}`);

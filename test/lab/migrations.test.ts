@@ -5,27 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus, type Server } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { pulumiEnv } from "../support/env";
+import { FAKES, bootFakeServers, fakeServer, fakeStackConfig } from "../support/fakes";
 import { clearStrandedFakeServers, restoreComputeServices } from "../support/guest";
 import { killTree, spawnPulumiUp } from "../support/processes";
 import { configuredTestStack, labBmc, labFenceDevice, labOpenStack, openstackCli, openstackRun, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration";
 const VOL_VM = "vm-boot-from-vol";
-const FAKES = ["fake-1", "fake-2", "fake-3"];
 
 function config(over: { placement?: Record<string, unknown>; servers?: unknown[]; maintenance?: unknown[]; evacuations?: unknown[] } = {}) {
     const placement = over.placement ?? { host: "fake-1" };
-    return {
-        openstack: { cloud: "livemig-lab" },
-        computes: ["fake-1", "fake-2", "fake-3"],
-        moves: { timeoutSeconds: 120 },
-        servers: over.servers ?? [
-            { name: VM, flavor: "m1.tiny", image: "cirros-like-raw", availabilityZone: "fake", placement },
-            { name: VOL_VM, flavor: "m1.tiny", bootVolume: { size: 1 }, availabilityZone: "fake", placement },
-        ],
-        maintenance: over.maintenance ?? [],
-        evacuations: over.evacuations ?? [],
-    };
+    const servers = over.servers ?? [fakeServer(VM, placement), fakeServer(VOL_VM, placement, { bootVolumeGiB: 1 })];
+    return fakeStackConfig({ timeoutSeconds: 120, servers, maintenance: over.maintenance, evacuations: over.evacuations });
 }
 
 describe("live migration, maintenance and evacuation through pulumi up", () => {
@@ -59,7 +50,7 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await remove?.();
         for (const id of extra) await nova.deleteServer(id).catch(() => undefined);
         // Leave every compute up, enabled and not forced down for whoever comes next.
-        for (const host of ["fake-1", "fake-2", "fake-3"]) {
+        for (const host of FAKES) {
             await labOpenStack("start", `nova-compute@${host}`).catch(() => undefined);
             const svc = await computeService(nova, host);
             await nova.updateComputeService(String(svc.id), { status: "enabled", forcedDown: false }).catch(() => undefined);
@@ -182,11 +173,7 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
 
     it("drains a host of 10 servers, 3 at a time, then puts it back into service", async () => {
         await clearStrandedFakeServers(nova, FAKES, Object.values(ids));
-        for (let i = 0; i < 10; i++) {
-            const { id } = await nova.createServer({ name: `drain-${i}`, flavorRef: "1", imageRef: (await imageId()), host: "fake-3", networks: "none", availabilityZone: "fake" });
-            extra.push(id);
-        }
-        for (const id of extra) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
+        await bootFakeServers(nova, "fake-3", 10, "drain", { track: extra });
         expect((await serversOn("fake-3")).length).toBeGreaterThanOrEqual(10);
 
         await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", concurrency: 3, reason: "livemig test: new RAM" }] }));
@@ -206,10 +193,7 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
 
     it("finishes a drain that a killed pulumi up left half done, moving no server twice", async () => {
         const since = new Date(Date.now() - 1000).toISOString();
-        const ids: string[] = [];
-        for (let i = 0; i < 6; i++) ids.push((await nova.createServer({ name: `killed-${i}`, flavorRef: "1", imageRef: await imageId(), host: "fake-3", networks: "none", availabilityZone: "fake" })).id);
-        extra.push(...ids);
-        for (const id of ids) await waitForServerStatus(nova, id, { status: "ACTIVE", timeoutMs: 120_000 });
+        const ids = await bootFakeServers(nova, "fake-3", 6, "killed", { track: extra });
         await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", concurrency: 2 }] }));
 
         // A real `pulumi up`, killed (SIGKILL, with its provider processes) once the first moves completed.
@@ -236,9 +220,4 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         await setStackConfig(stack, config({ placement: { notOn: ["fake-3"] }, maintenance: [{ host: "fake-3", maintenance: false }] }));
         await stack.up();
     });
-
-    async function imageId(): Promise<string> {
-        const { GlanceClient } = await import("../../lib/openstack");
-        return (await new GlanceClient(nova.session).findImage("cirros-like-raw"))!.id;
-    }
 });
