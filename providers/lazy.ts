@@ -2,16 +2,17 @@
 // the state as module text (`__provider`), which its provider process loads. `pulumi.dynamic.Resource`
 // makes that text by serializing the provider object with everything it reaches: the project's modules,
 // stored whole (100–150 KB per resource), and the serializer itself costs the program ~0.6 s to load plus
-// ~0.1 s per provider. Here the text is written out directly: a few lines that load the implementation
-// from the project when a method is first called. It names the module relative to the program's
-// directory, which is also where the engine starts the provider process (`pulumi-resource-pulumi-nodejs`
-// runs ./node_modules/@pulumi/pulumi/cmd/dynamic-provider), so the stored form names no path of the
-// machine that wrote it: another clone in another directory works on the same state.
+// ~0.1 s per provider. Here the text is written out directly: a few lines (~0.4 KB) that hand the module
+// and class names to providers/lazyLoad.ts, which loads the implementation when a method is first called.
+// Both are named relative to the program's directory, which is also where the engine starts the provider
+// process (`pulumi-resource-pulumi-nodejs` runs ./node_modules/@pulumi/pulumi/cmd/dynamic-provider), so the
+// stored form names no path of the machine that wrote it: another clone in another directory works on
+// the same state.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { PROVIDER_FORM } from "./lazyLoad";
 
-/** Marks the stored form; a resource whose state holds another (the self-contained kind) is rewritten once. */
-export const PROVIDER_FORM = "livemig-lazy-provider-1";
+export { PROVIDER_FORM };
 
 type Impl = Required<pulumi.dynamic.ResourceProvider>;
 type Method = keyof Impl;
@@ -26,47 +27,20 @@ export interface LazyProvider {
  * the class implements: the engine treats a missing check/diff/read differently from a present one.
  */
 export function lazyProvider(file: string, exportName: string, methods: readonly Method[]): LazyProvider {
-    const module = path.relative(process.cwd(), file.replace(/\.[cm]?[jt]s$/, "")).split(path.sep).join("/");
-    // A state written by the self-contained form is rewritten by the next `pulumi up`: diff reports a
-    // change, and update then only stores the new form (nothing else changed). Not for providers without
-    // update (the certificates): their dependents would see unknown outputs in the preview and plan a
-    // replacement; their old form keeps working.
+    const relative = (f: string) => path.relative(process.cwd(), f.replace(/\.[cm]?[jt]s$/, "")).split(path.sep).join("/");
+    const module = relative(file);
+    // A state written by an older form is rewritten by the next `pulumi up` (see lazyLoad.ts). Not for
+    // providers without update (the certificates): their dependents would see unknown outputs in the
+    // preview and plan a replacement; their old form keeps working.
     const upgrades = methods.includes("diff") && methods.includes("update");
-    const text = `// ${PROVIDER_FORM}: the provider ${exportName}, loaded from the project (${module}) on first use.
+    // The sources are TypeScript: sucrase compiles them on require (types stripped, no type check), and is
+    // registered once per process (the older form's text shares the flag).
+    const text = `// ${PROVIDER_FORM}: ${exportName} of ${module}
 exports.handler = function () {
-  const path = require("path");
-  const module = ${JSON.stringify(module)};
-  const exportName = ${JSON.stringify(exportName)};
-  const form = ${JSON.stringify(PROVIDER_FORM)};
-  // One instance per process, kept on globalThis (each resource's text is loaded on its own).
-  const load = function () {
-    const registry = (globalThis.__livemigProviders = globalThis.__livemigProviders || {});
-    const key = module + "#" + exportName;
-    if (!registry[key]) {
-      // The sources are TypeScript: sucrase compiles them on require (it strips types, no type check).
-      if (!registry["ts#registered"]) { require("sucrase/register/ts"); registry["ts#registered"] = true; }
-      const Class = require(path.resolve(process.cwd(), module))[exportName];
-      if (typeof Class !== "function") throw new Error("provider " + exportName + " not found in " + module + " under " + process.cwd());
-      registry[key] = new Class();
-    }
-    return registry[key];
-  };
-  const provider = {};
-  ${JSON.stringify(methods)}.forEach(function (m) {
-    provider[m] = function () { const impl = load(); return impl[m].apply(impl, arguments); };
-  });
-  const legacy = function (olds) { return typeof olds.__provider === "string" && olds.__provider.indexOf(form) < 0; };
-  if (${upgrades}) {
-    provider.diff = async function (id, olds, news) {
-      const d = await load().diff(id, olds, news);
-      return legacy(olds) && !d.changes ? Object.assign({}, d, { changes: true }) : d;
-    };
-    provider.update = async function (id, olds, news) {
-      if (legacy(olds) && !(await load().diff(id, olds, news)).changes) return { outs: Object.assign({}, olds, news) };
-      return load().update(id, olds, news);
-    };
-  }
-  return provider;
+  const r = (globalThis.__livemigProviders = globalThis.__livemigProviders || {});
+  if (!r["ts#registered"]) { require("sucrase/register/ts"); r["ts#registered"] = true; }
+  return require(require("path").resolve(process.cwd(), ${JSON.stringify(relative(path.join(__dirname, "lazyLoad")))}))
+    .loadProvider(${JSON.stringify(module)}, ${JSON.stringify(exportName)}, ${JSON.stringify(methods)}, ${upgrades});
 };
 `;
     return { text };

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, sta
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROVIDER_FORM } from "../../providers/lazy";
 import { pulumiCommand, pulumiEnv, repoRoot } from "../support/env";
 import { startLoopbackSshd, type LoopbackSshd } from "../support/sshd";
 
@@ -108,6 +109,22 @@ describe("the Pulumi engine", () => {
         console.log(`engine fixture state: ${before} B with the self-contained provider, ${size()} B with a reference`);
         expect(before).toBeGreaterThan(30_000); // the old form stores the provider's modules…
         expect(size()).toBeLessThan(before / 3); // …the new one a reference
+        await stack.preview({ expectNoChanges: true });
+        writeFileSync(markerFile, SECRET);
+    });
+
+    it("upgrades a state written by the first form of references (its loader in every resource), likewise", async () => {
+        await stack.destroy();
+        await stack.setConfig("providerForm", { value: "lazy-1" });
+        await stack.up();
+        const stored = async () => JSON.stringify((await stack.exportStack()).deployment.resources.find((r: { type: string }) => r.type.endsWith(":RemoteScript"))?.outputs?.__provider);
+        expect(await stored()).toContain("livemig-lazy-provider-1");
+        writeFileSync(markerFile, "the script must not run again");
+        await stack.removeConfig("providerForm");
+        const up = await stack.up();
+        expect(up.summary.resourceChanges?.update).toBe(1); // only the stored provider changed
+        expect(readFileSync(markerFile, "utf8")).toBe("the script must not run again");
+        expect(await stored()).toContain(PROVIDER_FORM);
         await stack.preview({ expectNoChanges: true });
         writeFileSync(markerFile, SECRET);
     });
