@@ -124,9 +124,13 @@ export class SegmentHostProvider implements pulumi.dynamic.ResourceProvider<Segm
         return { id, props: observed, inputs: drifted as SegmentHostOutputs };
     }
 
-    async diff(_id: string, olds: SegmentHostOutputs, news: SegmentHostInputs): Promise<pulumi.dynamic.DiffResult> {
+    async diff(id: string, olds: SegmentHostOutputs, news: SegmentHostInputs): Promise<pulumi.dynamic.DiffResult> {
         if (olds.segmentId !== news.segmentId || olds.name !== news.name) return { changes: true, replaces: ["segmentId", "name"], deleteBeforeReplace: true };
-        const maintenance = news.onMaintenance !== undefined && news.onMaintenance !== olds.maintenanceObserved;
+        // Masakari itself puts a host it recovered on maintenance, after the state was written: when the
+        // config says what it wants, compare with Masakari's answer now, not with the state (an `up`
+        // without --refresh must still bring a repaired host back into service).
+        const live = news.onMaintenance === undefined ? undefined : (await this.masakari.listHosts(olds.segmentId).catch(() => [] as SegmentHost[])).find((h) => h.uuid === id);
+        const maintenance = news.onMaintenance !== undefined && news.onMaintenance !== (live?.on_maintenance ?? olds.maintenanceObserved);
         return { changes: olds.reserved !== news.reserved || maintenance };
     }
 

@@ -52,6 +52,10 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
         const svc = await computeService(nova, host);
         expect(svc.forced_down).toBe(false);
         expect(svc.status).toBe("enabled");
+        // Masakari put the host it recovered on maintenance after the stack last saw it: an `up` without
+        // --refresh still takes it off, or Masakari would ignore the host's next failure.
+        const seg = await masakari.findSegment("lab-computes");
+        expect((await masakari.listHosts(seg!.uuid)).find((h) => h.name === host)?.on_maintenance).toBe(false);
         await setStackConfig(stack, { servers: servers(vm, local), maintenance: [] });
         await stack.up();
     }
