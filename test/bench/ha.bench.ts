@@ -6,6 +6,7 @@
 // defaults (engine waits, host monitor interval, Corosync's default token), and the stack's declared
 // evacuation (`fenced: true` right after the kill, with no HA at all).
 import { MasakariClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
+import { computeService } from "../../lib/moves/service";
 import { clearStrandedGuests, diskState, restoreComputeServices } from "../support/guest";
 import { labBmc, labGuest, labHosts, labOpenStack, labTestStack, onHost, setStackConfig, waitFor } from "../support/lab";
 import { record, secs } from "./support";
@@ -17,6 +18,8 @@ const COMPUTES = ["compute-1", "compute-2", "compute-3"];
 // there (boot count, tick) tells a boot from the same disk, where the console log is slow to show it (the
 // dead host's Gluster locks delay the new virtlogd's writes by minutes).
 const diskOf = (id: string) => `/var/lib/nova/instances/${id}/disk`;
+/** The state each guest saved on its disk, read on `hosts[i]` (none yet: boot 0, tick 0). */
+const savedStates = (ids: string[], hosts: string[]) => Promise.all(ids.map((id, i) => diskState(hosts[i]!, diskOf(id)).catch(() => ({ boot: 0, tick: 0 }))));
 
 /** The first journal line on `host` since `sinceS` matching `pattern`, as epoch seconds. */
 async function journalTime(host: string, sinceS: number, pattern: string): Promise<number | undefined> {
@@ -64,13 +67,13 @@ export async function benchHa(): Promise<void> {
         await clearStrandedGuests(nova, COMPUTES, ids);
         // Recovery onto the Gluster store (compute-2), where the guests' disks are, in all three ways: the
         // scheduler would otherwise rebuild some from the image on compute-3's local disk.
-        const local = (await nova.listComputeServices()).find((x) => x.binary === "nova-compute" && x.host === "compute-3")!;
+        const local = await computeService(nova, "compute-3");
         await nova.updateComputeService(String(local.id), { status: "disabled", disabledReason: "livemig bench: recover onto the shared store" });
 
         const measure = async (what: string, afterKill: () => Promise<void>) => {
             let before: { boot: number; tick: number }[] = [];
             await waitFor("the guests to tick on compute-1", async () => {
-                before = await Promise.all(ids.map((id) => diskState("compute-1", diskOf(id)).catch(() => ({ boot: 0, tick: 0 }))));
+                before = await savedStates(ids, ids.map(() => "compute-1"));
                 return before.every((d) => d.tick > 1);
             }, 180_000, 2000);
             const t0 = Date.now() / 1000;
@@ -85,7 +88,7 @@ export async function benchHa(): Promise<void> {
             // Booted again from the same disk: the next boot count, saved by the guest on that disk, and ticking.
             await waitFor(`${what}: guests booted elsewhere from their own disks`, async () => {
                 const ss = await Promise.all(ids.map((id) => nova.getServer(id)));
-                const now = await Promise.all(ss.map((s, i) => diskState(serverHost(s!) ?? "compute-2", diskOf(ids[i]!)).catch(() => ({ boot: 0, tick: 0 }))));
+                const now = await savedStates(ids, ss.map((s) => serverHost(s!) ?? "compute-2"));
                 return now.every((d, i) => d.boot > before[i]!.boot && d.tick >= 1);
             }, 300_000, 1000);
             p.ticking = Date.now() / 1000 - t0;

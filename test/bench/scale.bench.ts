@@ -11,20 +11,14 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pulumiCommand, pulumiEnv, repoRoot } from "../support/env";
-import { FAKES } from "../support/fakes";
+import { FAKES, fakeServer } from "../support/fakes";
 import { configuredTestStack, labOpenStack, setStackConfig } from "../support/lab";
 import { peakRss, ratio, record, secs } from "./support";
 
 const SIZES = (process.env.LIVEMIG_BENCH_SIZES ?? "50,200,500").split(",").map(Number);
 
 const servers = (n: number, moved = -1) =>
-    Array.from({ length: n }, (_, i) => ({
-        name: `bench-scale-${i}`,
-        flavor: "m1.tiny",
-        image: "cirros-like-raw",
-        availabilityZone: "fake",
-        placement: { host: i === moved ? "fake-3" : i % 2 ? "fake-1" : "fake-2" },
-    }));
+    Array.from({ length: n }, (_, i) => fakeServer(`bench-scale-${i}`, { host: i === moved ? "fake-3" : i % 2 ? "fake-1" : "fake-2" }));
 const oursConfig = (n: number, moved = -1) => ({ openstack: { cloud: "livemig-lab" }, computes: FAKES, servers: servers(n, moved) });
 
 const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
