@@ -95,38 +95,39 @@ describe("the Pulumi engine", () => {
         expect(`${refresh.stdout}\n${refresh.stderr}`).not.toMatch(/\[object Object\]|: undefined\b/);
     });
 
-    it("upgrades a state written by the self-contained provider form, in one up that runs nothing on the host", async () => {
+    const stateSize = () => statSync(path.join(stateDir, ".pulumi/stacks/engine-check", `${stack.name}.json`)).size;
+    const storedProvider = async () => JSON.stringify((await stack.exportStack()).deployment.resources.find((r: { type: string }) => r.type.endsWith(":RemoteScript"))?.outputs?.__provider);
+    /**
+     * Creates the resource with an older provider form, then runs one `up` with the current one: a single
+     * update that only stores the new form (the script does not run again), and nothing left to do.
+     * Returns the state's size with the older form.
+     */
+    async function upgradeFrom(form: string, stored: string): Promise<number> {
         await stack.destroy();
-        await stack.setConfig("providerForm", { value: "self-contained" });
+        await stack.setConfig("providerForm", { value: form });
         await stack.up();
-        const size = () => statSync(path.join(stateDir, ".pulumi/stacks/engine-check", `${stack.name}.json`)).size;
-        const before = size();
+        const before = stateSize();
+        expect(await storedProvider()).toContain(stored);
         writeFileSync(markerFile, "the script must not run again"); // an update that re-ran it would rewrite this
         await stack.removeConfig("providerForm");
         const up = await stack.up();
         expect(up.summary.resourceChanges?.update).toBe(1); // only the stored provider changed
         expect(readFileSync(markerFile, "utf8")).toBe("the script must not run again");
-        console.log(`engine fixture state: ${before} B with the self-contained provider, ${size()} B with a reference`);
-        expect(before).toBeGreaterThan(30_000); // the old form stores the provider's modules…
-        expect(size()).toBeLessThan(before / 3); // …the new one a reference
+        expect(await storedProvider()).toContain(PROVIDER_FORM);
         await stack.preview({ expectNoChanges: true });
         writeFileSync(markerFile, SECRET);
+        return before;
+    }
+
+    it("upgrades a state written by the self-contained provider form, in one up that runs nothing on the host", async () => {
+        const before = await upgradeFrom("self-contained", "exports.handler");
+        console.log(`engine fixture state: ${before} B with the self-contained provider, ${stateSize()} B with a reference`);
+        expect(before).toBeGreaterThan(30_000); // the old form stores the provider's modules…
+        expect(stateSize()).toBeLessThan(before / 3); // …the new one a reference
     });
 
     it("upgrades a state written by the first form of references (its loader in every resource), likewise", async () => {
-        await stack.destroy();
-        await stack.setConfig("providerForm", { value: "lazy-1" });
-        await stack.up();
-        const stored = async () => JSON.stringify((await stack.exportStack()).deployment.resources.find((r: { type: string }) => r.type.endsWith(":RemoteScript"))?.outputs?.__provider);
-        expect(await stored()).toContain("livemig-lazy-provider-1");
-        writeFileSync(markerFile, "the script must not run again");
-        await stack.removeConfig("providerForm");
-        const up = await stack.up();
-        expect(up.summary.resourceChanges?.update).toBe(1); // only the stored provider changed
-        expect(readFileSync(markerFile, "utf8")).toBe("the script must not run again");
-        expect(await stored()).toContain(PROVIDER_FORM);
-        await stack.preview({ expectNoChanges: true });
-        writeFileSync(markerFile, SECRET);
+        await upgradeFrom("lazy-1", "livemig-lazy-provider-1");
     });
 
     it("works on the same state from another clone in another directory: refresh, up, destroy (running the delete script)", async () => {
