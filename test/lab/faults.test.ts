@@ -1,6 +1,8 @@
 // Faults in the middle of a `pulumi up` that moves servers (the lab's fake computes, real Nova, real
 // RabbitMQ): nothing is lost, every server runs somewhere known, and the next `pulumi up` converges.
 import type { Stack } from "@pulumi/pulumi/automation";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
@@ -11,6 +13,7 @@ import { configuredTestStack, labOpenStack, openstackRun, setStackConfig, waitFo
 import { killTree, spawnPulumiUp } from "../support/processes";
 
 const VM = "vm-fault";
+const execFileAsync = promisify(execFile);
 
 function config(over: { host?: string; maintenance?: unknown[]; evacuations?: unknown[] } = {}) {
     const servers = [fakeServer(VM, over.host ? { host: over.host } : { notOn: ["fake-3"] })];
@@ -147,5 +150,17 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
         await setStackConfig(stack, config());
         await stack.up();
         expect((await computeService(nova, "fake-2")).forced_down).toBe(false);
+    });
+
+    it("starts a fake compute once when two starts race (its BMC powering it on while a test starts it)", async () => {
+        // fake-3: the drain above left no server on it.
+        // One nova-compute per host: a second one would serve the same host with a fake driver of its own
+        // and forget the first one's servers (power state "pending"), as a CI run once showed.
+        const count = async () => Number((await execFileAsync("pgrep", ["-fc", "nova-compute-fake-3.conf"]).catch((e: { stdout?: string }) => e)).stdout?.trim() || 0);
+        await labOpenStack("stop", "nova-compute@fake-3");
+        expect(await count()).toBe(0);
+        await Promise.all([labOpenStack("start", "nova-compute@fake-3"), labOpenStack("start", "nova-compute@fake-3")]);
+        expect(await count()).toBe(1);
+        await waitFor("fake-3 to report in again", async () => (await computeService(nova, "fake-3")).state === "up", 120_000, 2000);
     });
 });
