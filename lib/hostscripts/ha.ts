@@ -115,6 +115,11 @@ const HELPERS: [string, string][] = [
     ["/usr/sbin/fence_compute_livemig", FENCE_COMPUTE_SHIM],
 ];
 
+// The token the running Corosync uses (token_coefficient is 0, so it is the configured one).
+const RUNNING_TOKEN = `running_token() { corosync-cmapctl -g runtime.config.totem.token 2>/dev/null | sed -n 's/.* = //p'; }`;
+/** The longest a member's restart of corosync or pacemaker may take before the step fails. */
+const STOP_SECONDS = 120;
+
 /** The order of this step's stdin secrets: cluster key (base64), each fence device's password, Keystone's. */
 export function clusterSecretsOrder(spec: HaClusterSpec): string[] {
     return ["corosync authkey", ...spec.fences.map((f) => `${f.host}'s BMC password`), "Keystone password"];
@@ -145,13 +150,24 @@ printf '%s' "$AUTHKEY_B64" | base64 -d | put_file /etc/corosync/authkey 400 root
 put_file /etc/corosync/corosync.conf 644 root:root <<'LIVEMIG_EOF'
 ${conf}LIVEMIG_EOF
 systemctl enable --quiet corosync.service pacemaker.service
-if was_changed /etc/corosync/corosync.conf || was_changed /etc/corosync/authkey; then
-  systemctl restart corosync.service && systemctl restart pacemaker.service
+${RUNNING_TOKEN}
+# Restart only for a new key or a stopped corosync. A running cluster takes new timings (and members) by a
+# reload on every member, as Corosync documents: restarting pacemaker under a live cluster can wait for
+# its peers for up to the unit's 30 min stop timeout.
+restart_stack() {
+  timeout ${STOP_SECONDS} systemctl stop pacemaker.service || { echo "$(hostname): pacemaker did not stop within ${STOP_SECONDS} s (its stop goes on: journalctl -u pacemaker); run pulumi up again once it stopped" >&2; exit 1; }
+  timeout ${STOP_SECONDS} systemctl restart corosync.service
+  timeout ${STOP_SECONDS} systemctl start pacemaker.service
   echo "corosync and pacemaker (re)started"
-else
-  systemctl is-active --quiet corosync.service || systemctl start corosync.service
-  systemctl is-active --quiet pacemaker.service || systemctl start pacemaker.service
+}
+if was_changed /etc/corosync/authkey || ! systemctl is-active --quiet corosync.service; then
+  restart_stack
+elif was_changed /etc/corosync/corosync.conf || [ "$(running_token)" != ${spec.tokenMs} ]; then
+  corosync-cfgtool -R >/dev/null || true
+  for _ in 1 2 3 4 5; do [ "$(running_token)" = ${spec.tokenMs} ] && break; sleep 1; done
+  if [ "$(running_token)" = ${spec.tokenMs} ]; then echo "corosync reloaded its configuration (token ${spec.tokenMs} ms)"; else restart_stack; fi
 fi
+systemctl is-active --quiet pacemaker.service || timeout ${STOP_SECONDS} systemctl start pacemaker.service
 systemctl is-active --quiet corosync.service || { journalctl -u corosync --no-pager -n 20 >&2; exit 1; }
 systemctl is-active --quiet pacemaker.service || { journalctl -u pacemaker --no-pager -n 20 >&2; exit 1; }`;
     // The check reads the same secrets from stdin, so it compares files without hashes of them in the state.
@@ -167,7 +183,9 @@ ${same("/etc/corosync/corosync.conf", "644", `cat <<'LIVEMIG_EOF'\n${conf}LIVEMI
 unit_check_enabled corosync.service
 unit_check_enabled pacemaker.service
 unit_check_active corosync.service
-unit_check_active pacemaker.service`;
+unit_check_active pacemaker.service
+${RUNNING_TOKEN}
+if systemctl is-active --quiet corosync.service && [ "$(running_token)" != ${spec.tokenMs} ]; then echo "DRIFT corosync runs with a token of $(running_token) ms (want ${spec.tokenMs})"; fi`;
     // Leaving the segment: the cluster stops here, so nothing fences anyone any more (and nothing guards).
     const remove = `
 systemctl disable --now --quiet pacemaker.service corosync.service 2>/dev/null || true

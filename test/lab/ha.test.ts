@@ -99,6 +99,27 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
         expect(size).toBeLessThan(1 << 20);
     });
 
+    it("takes new cluster timings on the live cluster: reloaded on every member, nothing restarted, nobody fenced", async () => {
+        const declared = JSON.parse((await stack.getConfig("livemig:ha")).value) as Record<string, unknown>;
+        const daemons = () => Promise.all(COMPUTES.map((h) => mustOnHost(h, "systemctl show -p MainPID --value corosync pacemaker")));
+        const tokens = () => Promise.all(COMPUTES.map(async (h) => (await mustOnHost(h, "corosync-cmapctl -g runtime.config.totem.token")).replace(/.* = /, "").trim()));
+        const before = await daemons();
+        try {
+            // Corosync's own default for three members: the timing change the HA bench makes.
+            await setStackConfig(stack, { ha: { ...declared, tokenMs: 3650 } });
+            await stack.up();
+            expect(await tokens()).toEqual(["3650", "3650", "3650"]);
+            expect(await daemons()).toEqual(before);
+        } finally {
+            await setStackConfig(stack, { ha: declared });
+            await stack.up();
+        }
+        expect(await tokens()).toEqual(["1000", "1000", "1000"]);
+        expect(await daemons()).toEqual(before);
+        for (const host of COMPUTES) expect(await hostRunning(host)).toBe(true);
+        expect(await mustOnHost("compute-1", "crm_mon -1")).toMatch(/Online: \[ compute-1 compute-2 compute-3 \]/);
+    });
+
     it("recovers compute-1's guest after its host is powered off: fenced, evacuated, booted from the same disk", async () => {
         // The scheduler picks the recovery host: keep it on the Gluster store (compute-2), where the guest's
         // disk is, rather than compute-3's local disk (a rebuild from the image there).
