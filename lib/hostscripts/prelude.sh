@@ -1,5 +1,7 @@
 # Sourced text: prepended to every host script by lib/hostscripts/prelude.ts. Not run on its own.
 set -euo pipefail
+# `printf … | put_file …` must record its change here, not in a subshell that forgets it.
+shopt -s lastpipe
 umask 022
 export LC_ALL=C
 trap 'rc=$?; echo "$(hostname): step \"$LIVEMIG_STEP\" failed at line $LINENO: $BASH_COMMAND (exit $rc)" >&2; exit $rc' ERR

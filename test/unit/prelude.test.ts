@@ -87,6 +87,17 @@ echo "b=$B changed=\${#CHANGED[@]}"`;
         expect(run(body, secrets)).toContain("changed=0");
     });
 
+    it("records a change made at the end of a pipeline (`printf … | put_file …`), so what depends on it runs", () => {
+        const f = path.join(dir, "authkey");
+        const owner = ["-un", "-gn"].map((o) => execFileSync("id", [o], { encoding: "utf8" }).trim()).join(":");
+        const body = (key: string) => `printf '%s' ${shq(key)} | base64 -d | put_file ${cmd(f, "400", owner)}
+if was_changed ${shq(f)}; then echo "restart"; else echo "keep"; fi`;
+        expect(run(body("a2V5LTE="))).toBe("restart\n");
+        expect(run(body("a2V5LTE="))).toBe("keep\n");
+        expect(run(body("a2V5LTI="))).toBe("restart\n");
+        expect(readFileSync(f, "utf8")).toBe("key-2");
+    });
+
     it("quotes values so that nothing in them runs", () => {
         const evil = `x'; touch ${dir}/pwned; echo '`;
         expect(run(`echo ${shq(evil)}`)).toBe(`${evil}\n`);
