@@ -324,13 +324,13 @@ const PROCESSES = `# Written by livemig: what Masakari's process monitor keeps r
 // confirmed off. Masakari recovers only reports whose host_status is NORMAL, which the monitor sets when
 // its "IPMI check" finds the host powered off: a second ipmitool call with the BMC password on its command
 // line and in the cluster configuration. Here that check asks Pacemaker instead: NORMAL once the cluster's
-// fencing of the host (its BMC reported it off, then Nova forced its service down) succeeded, UNKNOWN if
-// it does not within 90 s. The monitor is otherwise Debian's, unchanged.
+// fencing of the host (its BMC reported it off, then Nova forced its service down) succeeded since the
+// monitor last saw it online, UNKNOWN if it does not within 90 s. The monitor is otherwise Debian's.
 const HOST_MONITOR = `#!/usr/bin/python3
 # livemig: Masakari's host monitor; its power-off check reads Pacemaker's fencing history.
 import sys
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import eventlet
 from masakarimonitors import utils
@@ -341,15 +341,18 @@ WAIT = 90  # s; Pacemaker's stonith-timeout is 60
 
 
 def fenced(self, hostname):
-    start = datetime.now(timezone.utc)
+    # A fencing that finished before the monitor last saw the host online was for an earlier failure.
+    conf = handle_host.CONF.host
+    since = datetime.now(timezone.utc) - timedelta(seconds=conf.monitoring_interval * conf.monitoring_samples + 10)
     for _ in range(WAIT):
         try:
-            out, _err = utils.execute("stonith_admin", "--history", hostname, "--output-as=xml", run_as_root=True)
+            # --verbose: without it stonith_admin lists only the oldest successful fencing of the host.
+            out, _err = utils.execute("stonith_admin", "--history", hostname, "--verbose", "--output-as=xml", run_as_root=True)
             for ev in ET.fromstring(out).iter("fence_event"):
                 if ev.get("target") != hostname or ev.get("status") != "success" or ev.get("action") not in ("off", "reboot"):
                     continue
                 done = datetime.strptime(ev.get("completed", ""), "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=timezone.utc)
-                if (start - done).total_seconds() < WAIT:
+                if done >= since:
                     handle_host.LOG.info("%s was fenced by the cluster at %s", hostname, done)
                     return True
         except Exception as e:

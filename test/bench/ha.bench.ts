@@ -7,7 +7,7 @@
 // evacuation (`fenced: true` right after the kill, with no HA at all).
 import { MasakariClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
-import { clearStrandedGuests, diskState, restoreComputeServices } from "../support/guest";
+import { clearStrandedGuests, diskState, restoreComputeServices, restoreSegmentHosts } from "../support/guest";
 import { labBmc, labGuest, labHosts, labOpenStack, labTestStack, onHost, setStackConfig, waitFor } from "../support/lab";
 import { record, secs } from "./support";
 
@@ -121,11 +121,16 @@ export async function benchHa(): Promise<void> {
         await labOpenStack("masakari-timings", "tuned");
         await setStackConfig(stack, { ha: ha(TUNED) });
         await stack.up();
+        await restoreSegmentHosts(masakari, "lab-computes");
+        const tunedAt = Date.now();
         const tuned = await measure("Masakari, the stack's timings", async () => undefined);
         await back();
         await labOpenStack("masakari-timings", "defaults");
         await setStackConfig(stack, { ha: ha(DEFAULTS) });
         await stack.up();
+        // With its defaults Masakari drops a report on the same host within 180 s of the last as a duplicate.
+        const quiet = 200_000 - (Date.now() - tunedAt);
+        if (quiet > 0) await new Promise((r) => setTimeout(r, quiet));
         const defaults = await measure("Masakari, shipped defaults", async () => undefined);
         await back();
         record(B, "stack's Masakari / Masakari defaults", `${(tuned.ticking / defaults.ticking).toFixed(2)}×`);

@@ -7,7 +7,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MasakariClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
-import { lastTick, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
+import { lastTick, restoreComputeServices, restoreSegmentHosts, clearStrandedGuests, ticking } from "../support/guest";
 import { labBmc, labHostRunning, labHosts, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
@@ -71,6 +71,7 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
         await setStackConfig(stack, { servers: [] });
         await stack.up();
         await restoreComputeServices(nova, COMPUTES);
+        await restoreSegmentHosts(masakari, "lab-computes");
         await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }) });
         const up = await stack.up();
         Object.assign(ids, up.outputs.serverIds!.value);
@@ -146,6 +147,25 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
             await bringBack("compute-1", { notOn: ["compute-1"] }, { host: "compute-3" });
         }
         expect(await copies(ids[VM]!)).toBe(1);
+    });
+
+    it("recovers compute-1's guest again when compute-1 fails a second time (its new fencing counts, not the first)", async () => {
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }) });
+        await stack.up();
+        expect(await hostOf(VM)).toBe("compute-1");
+        const local = await computeService(nova, "compute-3");
+        await nova.updateComputeService(String(local.id), { status: "disabled", disabledReason: "livemig test: recover onto the shared store" });
+        await labHosts("kill", "compute-1");
+        try {
+            const ms = await recoveredOff(VM, "compute-1");
+            console.log(`compute-1 killed again → ${VM} ACTIVE on ${await hostOf(VM)} after ${(ms / 1000).toFixed(1)} s`);
+            expect(await hostOf(VM)).toBe("compute-2");
+            expect(await copies(ids[VM]!)).toBe(1);
+            await ticking(nova, ids[VM]!, -1, 180_000);
+        } finally {
+            await nova.updateComputeService(String(local.id), { status: "enabled" });
+            await bringBack("compute-1", { notOn: ["compute-1"] }, { host: "compute-3" });
+        }
     });
 
     it("fences compute-3 cut off the network but still running, then recovers its guest: never two copies", async () => {

@@ -1,6 +1,6 @@
 // Reading the lab guest's serial console (lab/guest): it prints a boot banner, the tick it found on its
 // disk, then one tick a second with its uptime.
-import { serverHost, taskState, type NovaClient, type Server } from "../../lib/openstack";
+import { serverHost, taskState, type MasakariClient, type NovaClient, type Server } from "../../lib/openstack";
 import { mustOnHost, onHost, waitFor } from "./lab";
 
 export interface Console {
@@ -125,4 +125,16 @@ export async function restoreComputeServices(nova: NovaClient, hosts: string[], 
         timeoutMs,
         3000,
     );
+}
+
+/**
+ * Every host of the Masakari segment `name` out of maintenance. A stack adopts a segment of its name left by
+ * an earlier or interrupted run with its hosts' flags, and Masakari ignores the failure of a host it recovered
+ * before (on maintenance) until someone takes it out.
+ */
+export async function restoreSegmentHosts(masakari: MasakariClient, name: string): Promise<void> {
+    const seg = await masakari.findSegment(name);
+    for (const h of seg ? await masakari.listHosts(seg.uuid) : []) {
+        if (h.on_maintenance) await masakari.updateHost(seg!.uuid, h.uuid, { on_maintenance: false });
+    }
 }
