@@ -1,6 +1,7 @@
 // Placement: where a server should run (a host, or any host but some), kept true by live migration.
 // read() reports where the server really is, so a server moved by hand shows up in
 // `pulumi preview --refresh` as a planned move back; create/update return only once Nova confirmed the move.
+import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { blockedMove, describePlacement, ensurePlacement, satisfies, type MoveSettings, type Placement } from "../lib/moves/placement";
 import { serverHost } from "../lib/openstack/novaTypes";
@@ -66,9 +67,13 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
      * knows, check what Nova would only discover at migration time. A failure fails the preview, naming
      * the hosts and the reason, and the move is never attempted.
      */
-    async check(_olds: PlacementInputs, news: PlacementInputs): Promise<pulumi.dynamic.CheckResult<PlacementInputs>> {
+    async check(olds: PlacementInputs, news: PlacementInputs): Promise<pulumi.dynamic.CheckResult<PlacementInputs>> {
         // An unknown server id (not created yet) means no move to check.
         if (!/^[0-9a-f-]{36}$/.test(news.serverId)) return { inputs: news };
+        // Inputs as stored by the last update, and no refresh found the server elsewhere (read() then stores
+        // the host it runs on as the input): nothing is planned, so there is nothing to ask Nova or to
+        // pre-flight. This keeps a no-change `up` or preview of many servers off Nova's API.
+        if (isDeepStrictEqual(olds, news)) return { inputs: news };
         const { nova } = mustHave(this.clients, "Placement");
         const server = await nova.getServer(news.serverId);
         const source = server && serverHost(server);
