@@ -137,7 +137,8 @@ export async function benchScale(): Promise<void> {
     }
     for (let i = 1; i < all.length; i++) {
         const [a, b] = [all[i - 1]!, all[i]!];
-        const per = (x: number, y: number) => `${((y - x) / (b.n - a.n) * 1000).toFixed(0)} ms`;
+        // Figures are in ms already.
+        const per = (x: number, y: number) => `${((y - x) / (b.n - a.n)).toFixed(0)} ms`;
         const B = `growth ${a.n} → ${b.n}`;
         record(B, "per added server: up from nothing, ours / plain", `${per(a.ours.up, b.ours.up)} / ${per(a.plain.up, b.plain.up)}`, `time ${b.n} / ${a.n}: ${ratio(b.ours.up, a.ours.up)} ours, ${ratio(b.plain.up, a.plain.up)} plain`);
         record(B, "per added server: no-change up, ours / plain", `${per(a.ours.noChange, b.ours.noChange)} / ${per(a.plain.noChange, b.plain.noChange)}`);
