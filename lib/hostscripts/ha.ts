@@ -116,7 +116,9 @@ const HELPERS: [string, string][] = [
 ];
 
 // The token the running Corosync uses (token_coefficient is 0, so it is the configured one).
-const RUNNING_TOKEN = `running_token() { corosync-cmapctl -g runtime.config.totem.token 2>/dev/null | sed -n 's/.* = //p'; }`;
+const runningToken = (tokenMs: number) =>
+    `running_token() { corosync-cmapctl -g runtime.config.totem.token 2>/dev/null | sed -n 's/.* = //p'; }
+token_ok() { [ "$(running_token)" = ${tokenMs} ]; }`;
 /** The longest a member's restart of corosync or pacemaker may take before the step fails. */
 const STOP_SECONDS = 120;
 
@@ -150,7 +152,7 @@ printf '%s' "$AUTHKEY_B64" | base64 -d | put_file /etc/corosync/authkey 400 root
 put_file /etc/corosync/corosync.conf 644 root:root <<'LIVEMIG_EOF'
 ${conf}LIVEMIG_EOF
 systemctl enable --quiet corosync.service pacemaker.service
-${RUNNING_TOKEN}
+${runningToken(spec.tokenMs)}
 # Restart only for a new key or a stopped corosync. A running cluster takes new timings (and members) by a
 # reload on every member, as Corosync documents: restarting pacemaker under a live cluster can wait for
 # its peers for up to the unit's 30 min stop timeout.
@@ -162,10 +164,10 @@ restart_stack() {
 }
 if was_changed /etc/corosync/authkey || ! systemctl is-active --quiet corosync.service; then
   restart_stack
-elif was_changed /etc/corosync/corosync.conf || [ "$(running_token)" != ${spec.tokenMs} ]; then
+elif was_changed /etc/corosync/corosync.conf || ! token_ok; then
   corosync-cfgtool -R >/dev/null || true
-  for _ in 1 2 3 4 5; do [ "$(running_token)" = ${spec.tokenMs} ] && break; sleep 1; done
-  if [ "$(running_token)" = ${spec.tokenMs} ]; then echo "corosync reloaded its configuration (token ${spec.tokenMs} ms)"; else restart_stack; fi
+  for _ in 1 2 3 4 5; do token_ok && break; sleep 1; done
+  if token_ok; then echo "corosync reloaded its configuration (token ${spec.tokenMs} ms)"; else restart_stack; fi
 fi
 systemctl is-active --quiet pacemaker.service || timeout ${STOP_SECONDS} systemctl start pacemaker.service
 systemctl is-active --quiet corosync.service || { journalctl -u corosync --no-pager -n 20 >&2; exit 1; }
@@ -184,8 +186,8 @@ unit_check_enabled corosync.service
 unit_check_enabled pacemaker.service
 unit_check_active corosync.service
 unit_check_active pacemaker.service
-${RUNNING_TOKEN}
-if systemctl is-active --quiet corosync.service && [ "$(running_token)" != ${spec.tokenMs} ]; then echo "DRIFT corosync runs with a token of $(running_token) ms (want ${spec.tokenMs})"; fi`;
+${runningToken(spec.tokenMs)}
+if systemctl is-active --quiet corosync.service && ! token_ok; then echo "DRIFT corosync runs with a token of $(running_token) ms (want ${spec.tokenMs})"; fi`;
     // Leaving the segment: the cluster stops here, so nothing fences anyone any more (and nothing guards).
     const remove = `
 systemctl disable --now --quiet pacemaker.service corosync.service 2>/dev/null || true
