@@ -42,6 +42,27 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
         );
         return Date.now() - t0;
     }
+    /**
+     * compute-1 powered off with VM on it, the recovery kept on the Gluster store (compute-3 disabled, else the
+     * scheduler may rebuild it from the image on compute-3's local disk): VM ACTIVE on compute-2, one copy,
+     * ticking. `thenCheck` runs before compute-1 is brought back (and compute-3 enabled).
+     */
+    async function killCompute1AndRecover(what: string, thenCheck: () => Promise<void> = async () => undefined): Promise<void> {
+        const local = await computeService(nova, "compute-3");
+        await nova.updateComputeService(String(local.id), { status: "disabled", disabledReason: "livemig test: recover onto the shared store" });
+        await labHosts("kill", "compute-1");
+        try {
+            const ms = await recoveredOff(VM, "compute-1");
+            console.log(`${what} → ${VM} ACTIVE on ${await hostOf(VM)} after ${(ms / 1000).toFixed(1)} s`);
+            expect(await hostOf(VM)).toBe("compute-2"); // a real compute with the shared store, never a fake one
+            expect(await copies(ids[VM]!)).toBe(1);
+            await thenCheck();
+        } finally {
+            await nova.updateComputeService(String(local.id), { status: "enabled" });
+            await bringBack("compute-1", { notOn: ["compute-1"] }, { host: "compute-3" });
+        }
+        expect(await copies(ids[VM]!)).toBe(1);
+    }
     /** A fenced host back: powered on, nova-compute running, declared back in service by the config. */
     async function bringBack(host: string, vm: Record<string, unknown>, local: Record<string, unknown>) {
         if (!(await hostRunning(host))) await labBmc("power", host, "on");
@@ -116,23 +137,19 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
             await stack.up();
         }
         expect(await tokens()).toEqual(["1000", "1000", "1000"]);
+        // Drift only in the running cluster: compute-2 runs 2000 ms while its file says 1000 again.
+        await mustOnHost("compute-2", "sed -i 's/token: 1000/token: 2000/' /etc/corosync/corosync.conf && corosync-cfgtool -R >/dev/null && sed -i 's/token: 2000/token: 1000/' /etc/corosync/corosync.conf");
+        expect(await tokens()).toEqual(["1000", "2000", "1000"]);
+        await stack.up({ refresh: true });
+        expect(await tokens()).toEqual(["1000", "1000", "1000"]);
         expect(await daemons()).toEqual(before);
         for (const host of COMPUTES) expect(await hostRunning(host)).toBe(true);
         expect(await mustOnHost("compute-1", "crm_mon -1")).toMatch(/Online: \[ compute-1 compute-2 compute-3 \]/);
     });
 
     it("recovers compute-1's guest after its host is powered off: fenced, evacuated, booted from the same disk", async () => {
-        // The scheduler picks the recovery host: keep it on the Gluster store (compute-2), where the guest's
-        // disk is, rather than compute-3's local disk (a rebuild from the image there).
-        const local = await computeService(nova, "compute-3");
-        await nova.updateComputeService(String(local.id), { status: "disabled", disabledReason: "livemig test: recover onto the shared store" });
         const tick = lastTick(await ticking(nova, ids[VM]!, 1)).tick;
-        await labHosts("kill", "compute-1");
-        try {
-            const ms = await recoveredOff(VM, "compute-1");
-            console.log(`compute-1 killed → ${VM} ACTIVE on ${await hostOf(VM)} after ${(ms / 1000).toFixed(1)} s`);
-            expect(await hostOf(VM)).toBe("compute-2"); // a real compute with the shared store, never a fake one
-            expect(await copies(ids[VM]!)).toBe(1);
+        await killCompute1AndRecover("compute-1 killed", async () => {
             const after = await ticking(nova, ids[VM]!, -1, 180_000);
             expect(after.previousTick).toBeGreaterThanOrEqual(tick);
             const svc = await computeService(nova, "compute-1");
@@ -142,30 +159,16 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
             expect(preview).not.toMatch(/\[object Object\]/); // a host that does not answer is no stray diagnostic
             expect(preview).toContain(`${VM} stays on ${await hostOf(VM)}: compute-1 cannot take it`);
             expect(preview).toContain("maintenance: [{ host: compute-1, maintenance: false }]");
-        } finally {
-            await nova.updateComputeService(String(local.id), { status: "enabled" });
-            await bringBack("compute-1", { notOn: ["compute-1"] }, { host: "compute-3" });
-        }
-        expect(await copies(ids[VM]!)).toBe(1);
+        });
     });
 
     it("recovers compute-1's guest again when compute-1 fails a second time (its new fencing counts, not the first)", async () => {
         await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-3" }) });
-        await stack.up();
+        // Just back in service, compute-1 may still offer no allocation candidates for a few seconds (Nova's
+        // scheduler: "No valid host"); the move that sets the scene is retried, the failure under test is not.
+        await waitFor("VM moved back onto compute-1", () => stack.up().then(() => true, () => false), 120_000, 10_000);
         expect(await hostOf(VM)).toBe("compute-1");
-        const local = await computeService(nova, "compute-3");
-        await nova.updateComputeService(String(local.id), { status: "disabled", disabledReason: "livemig test: recover onto the shared store" });
-        await labHosts("kill", "compute-1");
-        try {
-            const ms = await recoveredOff(VM, "compute-1");
-            console.log(`compute-1 killed again → ${VM} ACTIVE on ${await hostOf(VM)} after ${(ms / 1000).toFixed(1)} s`);
-            expect(await hostOf(VM)).toBe("compute-2");
-            expect(await copies(ids[VM]!)).toBe(1);
-            await ticking(nova, ids[VM]!, -1, 180_000);
-        } finally {
-            await nova.updateComputeService(String(local.id), { status: "enabled" });
-            await bringBack("compute-1", { notOn: ["compute-1"] }, { host: "compute-3" });
-        }
+        await killCompute1AndRecover("compute-1 killed again", async () => void (await ticking(nova, ids[VM]!, -1, 180_000)));
     });
 
     it("fences compute-3 cut off the network but still running, then recovers its guest: never two copies", async () => {
