@@ -9,7 +9,7 @@ const stored: PlacementInputs = {
     blockMigration: "auto",
     timeoutSeconds: 600,
     onTimeout: "abort",
-} as PlacementInputs;
+};
 
 describe("Placement check", () => {
     it("asks Nova nothing when the inputs are those stored (no move planned): many servers cost no API calls", async () => {
