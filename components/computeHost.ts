@@ -135,7 +135,8 @@ export class ComputeHost extends pulumi.ComponentResource {
                 `${name}-nova-service`,
                 {
                     host: host.name,
-                    activeSince: this.novaCompute.stdout.apply((o) => /active since (\S+)/.exec(o)?.[1] ?? ""),
+                    activeSince: this.novaCompute.stdout.apply((o) => /nova-compute active since (\S+)/.exec(o)?.[1] ?? ""),
+                    libvirtSince: this.libvirt.stdout.apply((o) => /libvirtd active since (\S+)/.exec(o)?.[1] ?? ""),
                     timeoutSeconds: 300,
                 },
                 { parent: this },

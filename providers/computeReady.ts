@@ -1,9 +1,10 @@
 // ComputeServiceReady: waits (bounded) until Nova sees a compute's nova-compute service up, with a heartbeat
-// from after the process started. Servers wait for it: a boot on a compute whose new nova-compute has not
-// reported in yet is refused as "No valid host" (its last heartbeat is that of the process before), and so is
-// one whose libvirtd the stack has just restarted.
+// from after the process (and libvirtd) started, and — unless someone disabled it — schedulable. Servers wait
+// for it: a boot on a compute whose new nova-compute has not reported in yet is refused as "No valid host"
+// (its last heartbeat is that of the process before), and so is one whose libvirtd the stack has just
+// restarted (nova-compute disables itself until it reconnects, and Placement hears of the enable later).
 import * as pulumi from "@pulumi/pulumi";
-import { computeService } from "../lib/moves/service";
+import { computeService, waitSchedulable } from "../lib/moves/service";
 import { waitFor } from "../lib/openstack/wait";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";
@@ -19,6 +20,8 @@ export interface ComputeReadyInputs {
     host: string;
     /** ISO time the nova-compute process started (from the host script's output). */
     activeSince: string;
+    /** ISO time libvirtd last started (from the libvirt script's output); "" when unknown. */
+    libvirtSince?: string;
     timeoutSeconds: number;
 }
 
@@ -34,16 +37,23 @@ export class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<Com
     }
 
     private async wait(inputs: ComputeReadyInputs): Promise<ComputeReadyOutputs> {
-        const { nova } = mustHave(this.clients, "ComputeServiceReady");
-        const since = Date.parse(inputs.activeSince) || 0;
+        const { nova, placement } = mustHave(this.clients, "ComputeServiceReady");
+        const started = Date.now();
+        // Timestamps have whole seconds: a heartbeat counts from the second after libvirtd's start, so one
+        // sent just before nova-compute noticed the restart is not taken for the reconnect.
+        const since = Math.max((Date.parse(inputs.activeSince) || 0) - 1000, (Date.parse(inputs.libvirtSince ?? "") || 0) + 1000);
         const svc = await waitFor(
             `nova-compute on ${inputs.host} to report in to Nova`,
             () => computeService(nova, inputs.host).catch(() => undefined),
             // A forced-down service (fenced or evacuated, not yet back in service) reports "down" whatever its
             // heartbeat: a fresh heartbeat is what says this nova-compute reported in.
-            (s) => !!s && (s.state === "up" || !!s.forced_down) && Date.parse(`${s.updated_at}Z`.replace(/ZZ$/, "Z")) >= since - 1000 && !autoDisabled(s),
+            (s) => !!s && (s.state === "up" || !!s.forced_down) && Date.parse(`${s.updated_at}Z`.replace(/ZZ$/, "Z")) >= since && !autoDisabled(s),
             { timeoutMs: inputs.timeoutSeconds * 1000, intervalMs: 2000, maxIntervalMs: 5000 },
         );
+        // A host in service must also be schedulable; one an operator (or a recovery) took out stays out.
+        if (svc!.status === "enabled" && !svc!.forced_down) {
+            await waitSchedulable(nova, placement, inputs.host, Math.max(1000, inputs.timeoutSeconds * 1000 - (Date.now() - started)));
+        }
         return { ...inputs, state: svc!.state };
     }
 
@@ -56,7 +66,8 @@ export class ComputeReadyProvider implements pulumi.dynamic.ResourceProvider<Com
     }
 
     async diff(_id: string, olds: ComputeReadyOutputs, news: ComputeReadyInputs): Promise<pulumi.dynamic.DiffResult> {
-        return { changes: olds.activeSince !== news.activeSince || olds.host !== news.host || olds.timeoutSeconds !== news.timeoutSeconds };
+        const keys = ["host", "activeSince", "libvirtSince", "timeoutSeconds"] as const;
+        return { changes: keys.some((k) => (olds[k] ?? "") !== (news[k] ?? "")) };
     }
 }
 

@@ -4,10 +4,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { disableForMaintenance, drainHost, endMaintenance, type DrainMove } from "../lib/moves/drain";
 import type { MoveSettings } from "../lib/moves/placement";
-import { computeService } from "../lib/moves/service";
+import { computeService, waitSchedulable } from "../lib/moves/service";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 import { dynamicUrn, engineProgress } from "./progress";
+
+/** Placement hears of an enable from the compute, at the latest by its 60-s resource update. */
+const SCHEDULABLE_TIMEOUT_MS = 180_000;
 
 export interface HostMaintenanceInputs extends MoveSettings {
     host: string;
@@ -43,7 +46,7 @@ export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<
     }
 
     private async apply(inputs: HostMaintenanceInputs, previous: DrainMove[]): Promise<HostMaintenanceOutputs> {
-        const { nova, session } = mustHave(this.clients, "HostMaintenance");
+        const { nova, placement, session } = mustHave(this.clients, "HostMaintenance");
         const requestsBefore = session.stats.requests;
         let moves = previous;
         if (inputs.maintenance) {
@@ -60,6 +63,8 @@ export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<
             }
         } else {
             await endMaintenance(nova, inputs.host, inputs.reason);
+            // Back in service means the scheduler can pick it: what comes next in the same run may move there.
+            await waitSchedulable(nova, placement, inputs.host, SCHEDULABLE_TIMEOUT_MS);
         }
         const observed = await this.observe(inputs);
         return { ...inputs, moves, ...observed, apiRequests: session.stats.requests - requestsBefore };

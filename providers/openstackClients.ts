@@ -7,6 +7,7 @@ import { GlanceClient } from "../lib/openstack/glance";
 import { loadCloud } from "../lib/openstack/loadCloud";
 import { MasakariClient } from "../lib/openstack/masakari";
 import { NovaClient } from "../lib/openstack/nova";
+import { PlacementClient } from "../lib/openstack/placement";
 import { OpenStackSession } from "../lib/openstack/session";
 
 export interface OpenStackClients {
@@ -15,13 +16,14 @@ export interface OpenStackClients {
     cinder: CinderClient;
     glance: GlanceClient;
     masakari: MasakariClient;
+    placement: PlacementClient;
 }
 
 export function openstackClients(config: pulumi.dynamic.Config): OpenStackClients {
     const text = config.get("openstack");
     const settings = (text ? JSON.parse(text) : {}) as { cloud?: string; region?: string };
     const session = new OpenStackSession(loadCloud({ cloud: settings.cloud, region: settings.region, env: process.env }));
-    return { session, nova: new NovaClient(session), cinder: new CinderClient(session), glance: new GlanceClient(session), masakari: new MasakariClient(session) };
+    return { session, nova: new NovaClient(session), cinder: new CinderClient(session), glance: new GlanceClient(session), masakari: new MasakariClient(session), placement: new PlacementClient(session) };
 }
 
 /** The clients, or a clear error when the engine never configured the provider. */

@@ -152,7 +152,11 @@ fi
 # Wait (bounded) until the listener answers.
 for _ in $(seq 50); do ss -Hltn "sport = :${port}" | grep -q . && break; sleep 0.2; done
 ss -Hltn "sport = :${port}" | grep -q . || { echo "libvirtd does not listen on port ${port}" >&2; exit 1; }
-echo "libvirtd: ${spec.transport} on port ${port} ($mode)"`;
+echo "libvirtd: ${spec.transport} on port ${port} ($mode)"
+# When libvirtd (re)started: nova-compute loses its connection then, and is not schedulable until it is back.
+if [ -d /run/systemd/system ]; then
+  echo "libvirtd active since $(date -u -d "$(systemctl show -p ActiveEnterTimestamp --value libvirtd.service)" +%Y-%m-%dT%H:%M:%SZ)"
+fi`;
 
     const check = `
 ${settings.map(([k, v]) => `ini_check ${cmd(LIBVIRTD_CONF, "", k, v)}`).join("\n")}

@@ -213,8 +213,12 @@ export class NovaClient {
         return r.body.service;
     }
 
-    async listHypervisors(): Promise<Hypervisor[]> {
-        return listAll<Hypervisor>(this.session, "compute", "/os-hypervisors/detail", "hypervisors", { microversion: await this.pick(["2.53"]) });
+    /** Hypervisors (from 2.53 their id is the compute node's UUID); `hostnamePattern` matches a substring of the name. */
+    async listHypervisors(o: { hostnamePattern?: string } = {}): Promise<Hypervisor[]> {
+        return listAll<Hypervisor>(this.session, "compute", "/os-hypervisors/detail", "hypervisors", {
+            microversion: await this.pick(["2.53"]),
+            query: { hypervisor_hostname_pattern: o.hostnamePattern },
+        });
     }
 
     /** The guest's console log; the last `length` lines when given. */

@@ -133,6 +133,21 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
         await mustOnHost("compute-1", `findmnt -n -t fuse.glusterfs ${INSTANCES}`);
     });
 
+    it("moves a guest onto a host whose libvirtd the same up restarts: the move waits until that nova-compute is back", async () => {
+        // Drift in libvirtd's settings only: the repair restarts libvirtd, nova-compute disables itself
+        // ("AUTO: Connection to libvirt lost") for some 20 s, and a move in between would find no valid host.
+        await mustOnHost("compute-1", "sed -i 's/^tls_no_verify_certificate = 0/tls_no_verify_certificate = 1/' /etc/libvirt/libvirtd.conf");
+        const pid = await mustOnHost("compute-1", "systemctl show -p MainPID --value libvirtd");
+        const before = lastTick(await ticking(nova, ids[VM]!, 1)).tick;
+        await setStackConfig(stack, { servers: servers({ host: "compute-1" }, { host: "compute-1" }) });
+        const up = await stack.up({ refresh: true });
+        expect(up.summary.result).toBe("succeeded");
+        expect(await mustOnHost("compute-1", "systemctl show -p MainPID --value libvirtd")).not.toBe(pid);
+        expect(await mustOnHost("compute-1", "grep ^tls_no_verify_certificate /etc/libvirt/libvirtd.conf")).toBe("tls_no_verify_certificate = 0");
+        expect(await hostOf(VM)).toBe("compute-1");
+        expect((await ticking(nova, ids[VM]!, before)).boots).toEqual([]);
+    });
+
     it("drains a real compute of 3 running guests; all keep ticking", async () => {
         const image = (await new GlanceClient(nova.session).findImage("livemig-guest"))!.id;
         for (let i = 0; i < 2; i++) {

@@ -24,6 +24,8 @@ import {
     WaitTimeoutError,
     type Migration,
 } from "../../lib/openstack";
+import { notSchedulable, waitSchedulable } from "../../lib/moves/service";
+import { COMPUTE_STATUS_DISABLED, PlacementClient } from "../../lib/openstack/placement";
 import { repoRoot } from "../support/env";
 
 const run = promisify(execFile);
@@ -249,6 +251,29 @@ describe("compute services", () => {
         expect(await computeService("fake-2")).toMatchObject({ status: "disabled", disabled_reason: `${PREFIX} maintenance` });
         const on = await nova.updateComputeService(String(svc.id), { status: "enabled" });
         expect(on).toMatchObject({ status: "enabled", disabled_reason: null });
+    });
+
+    it("calls a host schedulable only when Nova and Placement both would let the scheduler pick it", async () => {
+        const placement = new PlacementClient(session);
+        const traits = async () => {
+            const [h] = (await nova.listHypervisors({ hostnamePattern: "fake-2" })).filter((x) => x.service?.host === "fake-2");
+            return placement.providerTraits(String(h!.id));
+        };
+        const svc = await computeService("fake-2");
+        expect(await notSchedulable(nova, placement, "fake-2")).toBeUndefined();
+        expect(await traits()).not.toContain(COMPUTE_STATUS_DISABLED);
+        await nova.updateComputeService(String(svc.id), { status: "disabled", disabledReason: `${PREFIX} schedulable` });
+        try {
+            expect(await notSchedulable(nova, placement, "fake-2")).toMatch(/^nova-compute on fake-2 is up, disabled \(oslib-test-\d+ schedulable\)$/);
+            // The compute marks its resource provider for the scheduler's pre-filter.
+            await waitFor("the disabled trait", traits, (t) => t.includes(COMPUTE_STATUS_DISABLED), { timeoutMs: 120_000 });
+        } finally {
+            await nova.updateComputeService(String(svc.id), { status: "enabled" });
+        }
+        await waitSchedulable(nova, placement, "fake-2", 120_000);
+        expect(await traits()).not.toContain(COMPUTE_STATUS_DISABLED);
+        // A name the hypervisors API does not know is said, not taken for schedulable.
+        await expect(notSchedulable(nova, placement, "fake-404")).rejects.toThrow(/no nova-compute service on host fake-404/);
     });
 });
 
