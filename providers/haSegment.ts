@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RecoveryMethod, SegmentHost } from "../lib/openstack/masakari";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";
+import { engineWarning } from "./progress";
 
 export interface SegmentInputs {
     name: string;
@@ -107,6 +108,13 @@ export class SegmentHostProvider implements pulumi.dynamic.ResourceProvider<Segm
     async create(inputs: SegmentHostInputs): Promise<pulumi.dynamic.CreateResult<SegmentHostOutputs>> {
         const existing = (await this.masakari.listHosts(inputs.segmentId)).find((h) => h.name === inputs.name);
         const want = { reserved: inputs.reserved, on_maintenance: inputs.onMaintenance ?? existing?.on_maintenance ?? false };
+        if (existing?.on_maintenance && inputs.onMaintenance === undefined) {
+            // Kept on purpose (a host Masakari recovered stays out until the config says so), but said.
+            engineWarning(
+                `Masakari host ${inputs.name} already existed in segment ${inputs.segmentId} and is on maintenance: it stays so, and Masakari ` +
+                    `will not recover its guests. Declare \`maintenance: [{ host: ${inputs.name}, maintenance: false }]\` once the host is healthy.`,
+            );
+        }
         const h = existing
             ? await this.masakari.updateHost(inputs.segmentId, existing.uuid, want)
             : await this.masakari.createHost(inputs.segmentId, { name: inputs.name, type: "COMPUTE", control_attributes: "SSH", ...want });

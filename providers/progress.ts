@@ -4,25 +4,41 @@
 // started with the engine's address as its first argument; the resource's URN comes in as an input.
 import type * as pulumi from "@pulumi/pulumi";
 
-/** A reporter for the resource `urn`; a no-op outside the engine (tests, benchmarks calling lib code). */
-export function engineProgress(urn: string | undefined, address = process.argv[2]): (message: string) => void {
-    if (!urn || !address || !/^[\w.-]+:\d+$/.test(address)) return () => undefined;
+/** The engine's Log RPC, or undefined outside the engine (tests, benchmarks calling lib code). */
+function engineLog(address: string | undefined): ((severity: "INFO" | "WARNING", message: string, urn: string, ephemeral: boolean) => void) | undefined {
+    if (!address || !/^[\w.-]+:\d+$/.test(address)) return undefined;
     const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
     const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
     const engproto = require("@pulumi/pulumi/proto/engine_pb");
     const client = new engrpc.EngineClient(address, grpc.credentials.createInsecure());
+    return (severity, message, urn, ephemeral) => {
+        const req = new engproto.LogRequest();
+        req.setSeverity(engproto.LogSeverity[severity]);
+        req.setMessage(message);
+        req.setUrn(urn);
+        req.setEphemeral(ephemeral);
+        // Best effort: a lost line must never fail the step.
+        client.log(req, () => undefined);
+    };
+}
+
+/** A reporter for the resource `urn`; a no-op outside the engine (tests, benchmarks calling lib code). */
+export function engineProgress(urn: string | undefined, address = process.argv[2]): (message: string) => void {
+    const log = urn ? engineLog(address) : undefined;
+    if (!log || !urn) return () => undefined;
     let last = "";
     return (message: string) => {
         if (message === last) return;
         last = message;
-        const req = new engproto.LogRequest();
-        req.setSeverity(engproto.LogSeverity.INFO);
-        req.setMessage(message);
-        req.setUrn(urn);
-        req.setEphemeral(true);
-        // Progress is best effort: a lost line must never fail the move.
-        client.log(req, () => undefined);
+        log("INFO", message, urn, true);
     };
+}
+
+/** A warning in the engine's diagnostics (shown after the run); printed to stderr outside the engine. */
+export function engineWarning(message: string, address = process.argv[2]): void {
+    const log = engineLog(address);
+    if (log) log("WARNING", message, "", false);
+    else console.warn(message);
 }
 
 /** The URN a dynamic resource of this project will have (no parent), to pass as its `progressUrn` input. */

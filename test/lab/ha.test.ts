@@ -121,6 +121,28 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
         expect(size).toBeLessThan(1 << 20);
     });
 
+    it("says so when it takes over a Masakari host that is on maintenance, and leaves it so", async () => {
+        const seg = (await masakari.findSegment("lab-computes"))!;
+        const host = (await masakari.listHosts(seg.uuid)).find((h) => h.name === "compute-3")!;
+        await masakari.updateHost(seg.uuid, host.uuid, { on_maintenance: true });
+        try {
+            // The stack forgets the host (as after an interrupted run), so the next up creates it again.
+            const state = await stack.exportStack();
+            const resources = (state.deployment as { resources: { urn: string; type: string; dependencies?: string[] }[] }).resources;
+            const urn = resources.find((r) => r.type.endsWith(":MasakariSegmentHost") && r.urn.endsWith("-compute-3-host"))!.urn;
+            (state.deployment as { resources: unknown[] }).resources = resources
+                .filter((r) => r.urn !== urn)
+                .map((r) => ({ ...r, dependencies: r.dependencies?.filter((d) => d !== urn) }));
+            await stack.importStack(state);
+            const up = await stack.up();
+            expect(up.stdout).toMatch(/Masakari host compute-3 already existed in segment \S+ and is on maintenance: it stays so/);
+            expect(up.stdout).toContain("maintenance: [{ host: compute-3, maintenance: false }]");
+            expect((await masakari.listHosts(seg.uuid)).find((h) => h.name === "compute-3")?.on_maintenance).toBe(true);
+        } finally {
+            await restoreSegmentHosts(masakari, "lab-computes");
+        }
+    });
+
     it("takes new cluster timings on the live cluster: reloaded on every member, nothing restarted, nobody fenced", async () => {
         const declared = JSON.parse((await stack.getConfig("livemig:ha")).value) as Record<string, unknown>;
         const daemons = () => Promise.all(COMPUTES.map((h) => mustOnHost(h, "systemctl show -p MainPID --value corosync pacemaker")));
