@@ -5,10 +5,10 @@
 // forced down, so Nova lets the servers be rebuilt elsewhere at once.
 import type { FenceDevice } from "../fencing/agent";
 import { FenceError, fenceOff, powerStatus } from "../fencing/fence";
-import { evacuateAndWait } from "../openstack/evacuate";
 import type { NovaClient } from "../openstack/nova";
 import { waitForServerStatus } from "../openstack/serverWait";
 import { waitForMigration } from "../openstack/migrationWait";
+import { evacuateMany } from "./evacuateMany";
 import { describeProgress, runPool } from "./pool";
 import type { ServerMove } from "./serverMove";
 import { computeService } from "./service";
@@ -94,18 +94,29 @@ export async function evacuateHost(
     const onHost = await nova.listServers({ host: plan.host, allTenants: true });
     const servers = plan.serverIds ? onHost.filter((s) => plan.serverIds!.includes(s.id)) : onHost;
     const timeoutMs = plan.timeoutSeconds * 1000;
-    const results = await runPool(servers, plan.concurrency, async (server) => {
-        const move = await evacuateAndWait(nova, server.id, { host: plan.target, timeoutMs });
-        if (plan.reboot) {
-            await nova.rebootServer(server.id, "HARD");
-            await waitForServerStatus(nova, server.id, { status: "ACTIVE", failStates: ["ERROR"], timeoutMs });
-        }
-        return { serverId: server.id, serverName: server.name, migrationId: move.migrationId, source: move.source, destination: move.destination, durationMs: move.durationMs };
-    }, (p) => progress(`evacuating ${plan.host}: ${describeProgress(p, "recovered")}`));
+    const outcomes = await evacuateMany(nova, plan.host, servers, {
+        target: plan.target,
+        concurrency: plan.concurrency,
+        timeoutMs,
+        onProgress: (p) => progress(`evacuating ${plan.host}: ${describeProgress(p, "recovered")}`),
+    });
+    const moved = outcomes.filter((x) => x.result);
+    // The reboot comes after the rebuild, so that a server only counts as recovered once it runs again.
+    const rebootFailures = !plan.reboot
+        ? []
+        : (
+              await runPool(moved, plan.concurrency, async (x) => {
+                  await nova.rebootServer(x.server.id, "HARD");
+                  await waitForServerStatus(nova, x.server.id, { status: "ACTIVE", failStates: ["ERROR"], timeoutMs });
+              })
+          )
+              .filter((r) => r.error)
+              .map((r) => ({ serverId: r.item.server.id, error: `rebuilt on ${r.item.result!.destination}, but its hard reboot failed: ${r.error!.message}` }));
+    const failures = [...outcomes.filter((x) => x.error).map((x) => ({ serverId: x.server.id, error: x.error!.message })), ...rebootFailures];
     return {
         fencing,
-        evacuated: results.filter((r) => r.result).map((r) => r.result!),
-        failures: results.filter((r) => r.error).map((r) => ({ serverId: r.item.id, error: r.error!.message })),
+        evacuated: moved.map(({ server, result }) => ({ serverId: server.id, serverName: server.name, migrationId: result!.migrationId, source: result!.source, destination: result!.destination, durationMs: result!.durationMs })),
+        failures,
     };
 }
 

@@ -21,6 +21,16 @@ const DONE = ["done", "completed"];
 /** Evacuation keeps the power state (until 2.95, which we do not request): ACTIVE stays ACTIVE, SHUTOFF stays SHUTOFF. */
 const SETTLED = ["ACTIVE", "SHUTOFF"];
 
+/** Rebuilt elsewhere and idle: the record done, the server settled on another host than `source`. */
+export function evacuationSucceeded(migration: Migration | undefined, server: Server, source: string): boolean {
+    return migration !== undefined && DONE.includes(migration.status) && serverHost(server) !== source && SETTLED.includes(server.status) && !taskState(server);
+}
+
+/** Nothing more will happen: the record failed, or the rebuild left the server in ERROR. */
+export function evacuationFailed(migration: Migration | undefined, server: Server): boolean {
+    return (migration !== undefined && FAILED_STATUSES.includes(migration.status)) || server.status === "ERROR";
+}
+
 interface Observation {
     migration?: Migration;
     server: Server;
@@ -44,9 +54,8 @@ export async function evacuateAndWait(nova: NovaClient, serverId: string, o: Eva
         const [list, s] = await Promise.all([nova.listMigrations({ instanceUuid: serverId, migrationType: kind }), mustGetServer(nova, serverId, "evacuating")]);
         return { migration: newMigration(list, before), server: s };
     };
-    const succeeded = (x: Observation) =>
-        x.migration !== undefined && DONE.includes(x.migration.status) && serverHost(x.server) !== source && SETTLED.includes(x.server.status) && !taskState(x.server);
-    const failed = (x: Observation) => (x.migration !== undefined && FAILED_STATUSES.includes(x.migration.status)) || x.server.status === "ERROR";
+    const succeeded = (x: Observation) => evacuationSucceeded(x.migration, x.server, source);
+    const failed = (x: Observation) => evacuationFailed(x.migration, x.server);
 
     const x = await waitFor(`evacuation of server ${serverId} off ${source} to ${o.host ?? "a scheduler-chosen host"}`, observe, (v) => succeeded(v) || failed(v), {
         timeoutMs: o.timeoutMs,

@@ -23,6 +23,8 @@ export interface ListServersOptions {
     name?: string;
     /** Servers of every project (admin). */
     allTenants?: boolean;
+    /** ISO 8601 time: only servers changed since (deleted ones included, as status DELETED). */
+    changesSince?: string;
 }
 
 export interface ListMigrationsOptions {
@@ -109,7 +111,12 @@ export class NovaClient {
     async listServers(o: ListServersOptions = {}): Promise<Server[]> {
         const servers = await listAll<Server>(this.session, "compute", "/servers/detail", "servers", {
             microversion: await this.pick(["2.47"]),
-            query: { host: o.host, name: o.name === undefined ? undefined : exactNameRegex(o.name), all_tenants: o.allTenants ? 1 : undefined },
+            query: {
+                host: o.host,
+                name: o.name === undefined ? undefined : exactNameRegex(o.name),
+                all_tenants: o.allTenants ? 1 : undefined,
+                "changes-since": o.changesSince,
+            },
         });
         return o.name === undefined ? servers : servers.filter((s) => s.name === o.name);
     }

@@ -15,6 +15,7 @@ import {
     WaitTimeoutError,
     type Migration,
 } from "../../lib/openstack";
+import { evacuateMany } from "../../lib/moves/evacuateMany";
 
 interface FakeServer {
     id: string;
@@ -29,6 +30,10 @@ let base = "";
 let servers: Map<string, FakeServer>;
 let migrations: Migration[];
 let posts: string[];
+/** Paths of every GET, to count what polling costs. */
+let gets: string[];
+/** Servers the list leaves out (as a list filtered by another clock would). */
+let unlisted: Set<string>;
 /** What /os-services reports for each host. */
 let services: Record<string, { state: string; status: string; forced_down: boolean; disabled_reason: string | null }>;
 let nextId = 1;
@@ -81,14 +86,20 @@ beforeAll(async () => {
                 const svc = services[host];
                 return json(res, 200, { services: svc ? [{ id: `id-${host}`, host, binary: "nova-compute", ...svc }] : [] });
             }
+            if (req.method === "GET") gets.push(p);
             if (p === "/v2.1/os-migrations") {
                 const q = url.searchParams;
+                const host = q.get("host");
                 return json(res, 200, {
                     migrations: migrations.filter(
-                        (m) => m.instance_uuid === q.get("instance_uuid") && (!q.get("migration_type") || m.migration_type === q.get("migration_type")),
+                        (m) =>
+                            (!q.get("instance_uuid") || m.instance_uuid === q.get("instance_uuid")) &&
+                            (!host || m.source_compute === host || m.dest_compute === host) &&
+                            (!q.get("migration_type") || m.migration_type === q.get("migration_type")),
                     ),
                 });
             }
+            if (p === "/v2.1/servers/detail") return json(res, 200, { servers: [...servers.values()].filter((x) => !unlisted.has(x.id)).map(view) });
             let m = /^\/v2\.1\/servers\/([^/]+)(\/.*)?$/.exec(p);
             const s = m ? servers.get(m[1]!) : undefined;
             if (!m || !s) return json(res, 404, { itemNotFound: { code: 404, message: "Instance could not be found." } });
@@ -116,6 +127,8 @@ beforeEach(() => {
     servers = new Map([["srv", { id: "srv", status: "ACTIVE", host: "c1", task: null }]]);
     migrations = [];
     posts = [];
+    gets = [];
+    unlisted = new Set();
     nextId = 1;
     const healthy = { state: "up", status: "enabled", forced_down: false, disabled_reason: null };
     services = { c1: healthy, c2: healthy, c3: { ...healthy, state: "down", forced_down: true } };
@@ -333,5 +346,80 @@ describe("waitForServerStatus", () => {
             "Gave up waiting for server srv to become ACTIVE: it is ERROR on c1: No valid host was found.",
         );
         await expect(waitForServerStatus(nova, "nope", { status: "ACTIVE", timeoutMs: 5000 })).rejects.toBeInstanceOf(ResourceGoneError);
+    });
+});
+
+describe("evacuateMany", () => {
+    /** n servers on c1; each evacuation is rebuilt on c2 after `ms` (or per server, see `script`). */
+    function fleet(n: number): { names: string[]; running: () => number; most: () => number } {
+        servers = new Map(Array.from({ length: n }, (_, i) => [`s${i}`, { id: `s${i}`, status: "ACTIVE", host: "c1", task: null } as FakeServer]));
+        let running = 0;
+        let most = 0;
+        onMigrate = (srv) => {
+            const m = record(srv, "evacuation", "accepted", null);
+            srv.status = "REBUILD";
+            srv.task = "rebuilding";
+            most = Math.max(most, ++running);
+            later(80 + 40 * Number(srv.id.slice(1)), () => {
+                running--;
+                m.status = "done";
+                m.dest_compute = "c2";
+                srv.host = "c2";
+                srv.status = "ACTIVE";
+                srv.task = null;
+            });
+        };
+        return { names: [...servers.keys()], running: () => running, most: () => most };
+    }
+    const list = () => [...servers.values()].map((x) => view(x) as import("../../lib/openstack").Server);
+
+    it("evacuates every server, at most `concurrency` at once, with one shared poll of two requests a round", async () => {
+        const f = fleet(6);
+        const progress: string[] = [];
+        const out = await evacuateMany(nova, "c1", list(), {
+            concurrency: 4,
+            timeoutMs: 5000,
+            ...quick,
+            onProgress: (p) => progress.push(`${p.done}/${p.total} ${p.running} ${p.queued}`),
+        });
+        expect(out.map((x) => [x.server.id, x.result?.destination, x.error])).toEqual(f.names.map((n) => [n, "c2", undefined]));
+        expect(out.map((x) => x.result!.migrationId).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(f.most()).toBe(4);
+        expect(posts).toEqual(Array(6).fill("evacuate"));
+        // No GET per server: the records (one list before, one per round) and the servers (one list per round).
+        const rounds = gets.filter((p) => p === "/v2.1/servers/detail").length;
+        expect(gets.filter((p) => p === "/v2.1/os-migrations").length).toBe(rounds + 1);
+        expect(gets.filter((p) => p.startsWith("/v2.1/servers/") && p !== "/v2.1/servers/detail")).toEqual([]);
+        expect(progress[0]).toBe("0/6 4 2");
+        expect(progress.at(-1)).toBe("6/6 0 0");
+    });
+
+    it("reads a server the list left out on its own, and reports a refusal, a failed rebuild and a timeout without stopping the rest", async () => {
+        fleet(4);
+        unlisted.add("s0");
+        const rebuild = onMigrate;
+        onMigrate = (srv, body) => {
+            if (srv.id === "s1") return { status: 400, body: { badRequest: { code: 400, message: "Compute service of c1 is still in use." } } };
+            if (srv.id === "s2") {
+                const m = record(srv, "evacuation", "accepted", "c2");
+                later(60, () => {
+                    m.status = "failed";
+                    srv.status = "ERROR";
+                    srv.fault = { message: "No valid host was found." };
+                });
+                return;
+            }
+            if (srv.id === "s3") return void record(srv, "evacuation", "accepted", null); // never finishes
+            return rebuild(srv, body);
+        };
+        const out = await evacuateMany(nova, "c1", list(), { concurrency: 4, timeoutMs: 600, ...quick });
+        expect(out[0]!.result).toMatchObject({ source: "c1", destination: "c2" });
+        expect(gets).toContain("/v2.1/servers/s0");
+        expect(out[1]!.error?.message).toBe(
+            "evacuation (no migration record) of server s1 from c1 to a scheduler-chosen host was rejected by Nova: Compute service of c1 is still in use.; the server is ACTIVE on c1",
+        );
+        expect(out[2]!.error?.message).toBe("evacuation 2 of server s2 from c1 to c2 ended with status failed: No valid host was found.; the server is ERROR on c1");
+        expect(out[3]!.error).toBeInstanceOf(WaitTimeoutError);
+        expect(out[3]!.error?.message).toMatch(/^Timed out after .* waiting for evacuation of server s3 off c1 to a scheduler-chosen host; last observed: migration 3 accepted, server ACTIVE on c1$/);
     });
 });
