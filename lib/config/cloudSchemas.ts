@@ -89,7 +89,7 @@ export const evacuationSchema = z.strictObject({
     servers: z.array(serverName).min(1).optional(),
     /** Where to; default: the scheduler's choice. */
     target: hostName.optional(),
-    /** Hard-reboot each recovered server (the walkthrough's `nova reboot`); default true. */
+    /** Hard-reboot each recovered server that came back stopped (the walkthrough's `nova reboot`); default true. */
     reboot: z.boolean().default(true),
     /** Servers recovered at once; default 4. */
     concurrency: z.int().min(1).max(32).default(4),

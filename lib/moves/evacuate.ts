@@ -26,7 +26,7 @@ export interface EvacuationPlan {
     serverIds?: string[];
     /** Where to; default the scheduler's choice. */
     target?: string;
-    /** Hard-reboot each server once it is rebuilt (SHUTOFF ones come back ACTIVE). */
+    /** Hard-reboot each server that comes back stopped from its rebuild (SHUTOFF ones come back ACTIVE); ACTIVE ones already run. */
     reboot: boolean;
     concurrency: number;
     timeoutSeconds: number;
@@ -101,11 +101,13 @@ export async function evacuateHost(
         onProgress: (p) => progress(`evacuating ${plan.host}: ${describeProgress(p, "recovered")}`),
     });
     const moved = outcomes.filter((x) => x.result);
-    // The reboot comes after the rebuild, so that a server only counts as recovered once it runs again.
+    // The rebuild boots an ACTIVE server from its disk at once: rebooting it again would only cut that boot
+    // short. The reboot starts those that came back stopped, so that each one runs again.
+    const stopped = moved.filter((x) => x.statusAfter !== "ACTIVE");
     const rebootFailures = !plan.reboot
         ? []
         : (
-              await runPool(moved, plan.concurrency, async (x) => {
+              await runPool(stopped, plan.concurrency, async (x) => {
                   await nova.rebootServer(x.server.id, "HARD");
                   await waitForServerStatus(nova, x.server.id, { status: "ACTIVE", failStates: ["ERROR"], timeoutMs });
               })

@@ -25,6 +25,8 @@ export interface EvacuateManyOptions {
 export interface EvacuationOutcome {
     server: Server;
     result?: MoveResult;
+    /** The server's status once rebuilt (evacuation keeps the power state: ACTIVE or SHUTOFF). */
+    statusAfter?: string;
     error?: Error;
 }
 
@@ -89,7 +91,7 @@ export async function evacuateMany(nova: NovaClient, source: string, servers: Se
             if (!server || server.status === "DELETED") {
                 settle(id, { error: new Error(`server ${id} was deleted while it was being evacuated off ${source}`) });
             } else if (evacuationSucceeded(record, server, source)) {
-                settle(id, { result: { migrationId: record!.id, source, destination: serverHost(server)!, durationMs: Date.now() - f.start } });
+                settle(id, { result: { migrationId: record!.id, source, destination: serverHost(server)!, durationMs: Date.now() - f.start }, statusAfter: server.status });
             } else if (evacuationFailed(record, server)) {
                 const error = failure(
                     { kind, serverId: id, migrationId: record?.id ?? 0, status: record?.status ?? "unknown", source, destination: record?.dest_compute ?? o.target },

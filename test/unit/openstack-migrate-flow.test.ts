@@ -15,6 +15,7 @@ import {
     WaitTimeoutError,
     type Migration,
 } from "../../lib/openstack";
+import { evacuateHost } from "../../lib/moves/evacuate";
 import { evacuateMany } from "../../lib/moves/evacuateMany";
 
 interface FakeServer {
@@ -421,5 +422,30 @@ describe("evacuateMany", () => {
         expect(out[2]!.error?.message).toBe("evacuation 2 of server s2 from c1 to c2 ended with status failed: No valid host was found.; the server is ERROR on c1");
         expect(out[3]!.error).toBeInstanceOf(WaitTimeoutError);
         expect(out[3]!.error?.message).toMatch(/^Timed out after .* waiting for evacuation of server s3 off c1 to a scheduler-chosen host; last observed: migration 3 accepted, server ACTIVE on c1$/);
+    });
+});
+
+describe("evacuateHost", () => {
+    it("hard-reboots only the servers that came back stopped: a rebuilt ACTIVE one has just booted", async () => {
+        services.c1 = { state: "down", status: "enabled", forced_down: true, disabled_reason: null };
+        servers = new Map([
+            ["up", { id: "up", status: "ACTIVE", host: "c1", task: null }],
+            ["off", { id: "off", status: "SHUTOFF", host: "c1", task: null }],
+        ]);
+        const actions: string[] = [];
+        onMigrate = (srv, body) => {
+            actions.push(`${Object.keys(body)[0]} ${srv.id}`);
+            if (body.reboot) return void (srv.status = "ACTIVE");
+            const m = record(srv, "evacuation", "accepted", null);
+            const keep = srv.status; // evacuation keeps the power state
+            srv.status = "REBUILD";
+            srv.task = "rebuilding";
+            later(60, () => Object.assign(m, { status: "done", dest_compute: "c2" }) && Object.assign(srv, { host: "c2", status: keep, task: null }));
+        };
+        const r = await evacuateHost(nova, { host: "c1", fenced: true, reboot: true, concurrency: 2, timeoutSeconds: 5 });
+        expect(r.failures).toEqual([]);
+        expect(r.evacuated.map((e) => [e.serverId, e.destination])).toEqual([["up", "c2"], ["off", "c2"]]);
+        expect(actions.sort()).toEqual(["evacuate off", "evacuate up", "reboot off"]);
+        expect([...servers.values()].map((x) => x.status)).toEqual(["ACTIVE", "ACTIVE"]);
     });
 });
