@@ -103,18 +103,15 @@ export async function evacuateHost(
     const moved = outcomes.filter((x) => x.result);
     // The rebuild boots an ACTIVE server from its disk at once: rebooting it again would only cut that boot
     // short. The reboot starts those that came back stopped, so that each one runs again.
-    const stopped = moved.filter((x) => x.statusAfter !== "ACTIVE");
-    const rebootFailures = !plan.reboot
-        ? []
-        : (
-              await runPool(stopped, plan.concurrency, async (x) => {
-                  await nova.rebootServer(x.server.id, "HARD");
-                  await waitForServerStatus(nova, x.server.id, { status: "ACTIVE", failStates: ["ERROR"], timeoutMs });
-              })
-          )
-              .filter((r) => r.error)
-              .map((r) => ({ serverId: r.item.server.id, error: `rebuilt on ${r.item.result!.destination}, but its hard reboot failed: ${r.error!.message}` }));
-    const failures = [...outcomes.filter((x) => x.error).map((x) => ({ serverId: x.server.id, error: x.error!.message })), ...rebootFailures];
+    const stopped = plan.reboot ? moved.filter((x) => x.statusAfter !== "ACTIVE") : [];
+    const rebooted = await runPool(stopped, plan.concurrency, async (x) => {
+        await nova.rebootServer(x.server.id, "HARD");
+        await waitForServerStatus(nova, x.server.id, { status: "ACTIVE", failStates: ["ERROR"], timeoutMs });
+    });
+    const failures = [
+        ...outcomes.filter((x) => x.error).map((x) => ({ serverId: x.server.id, error: x.error!.message })),
+        ...rebooted.filter((r) => r.error).map((r) => ({ serverId: r.item.server.id, error: `rebuilt on ${r.item.result!.destination}, but its hard reboot failed: ${r.error!.message}` })),
+    ];
     return {
         fencing,
         evacuated: moved.map(({ server, result }) => ({ serverId: server.id, serverName: server.name, migrationId: result!.migrationId, source: result!.source, destination: result!.destination, durationMs: result!.durationMs })),
