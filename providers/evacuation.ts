@@ -68,7 +68,7 @@ export class EvacuationProvider implements pulumi.dynamic.ResourceProvider<Evacu
     }
 
     async delete(_id: string, props: EvacuationOutputs): Promise<void> {
-        await recoverHost(mustHave(this.clients, "Evacuation").nova, props.host, props.evacuated ?? [], props.timeoutSeconds, props.fence);
+        await recoverHost(mustHave(this.clients, "Evacuation").nova, props.host, props.timeoutSeconds, props.fence);
     }
 }
 

@@ -1,11 +1,10 @@
 // Host maintenance: disable the compute service with a reason, then live-migrate every server off the
 // host, a few at a time. Safe to run again after an interruption: servers already gone are not touched,
 // and a move still running from the last run is waited for, never started twice.
-import { OpenStackHttpError } from "../openstack/errors";
+import { waitEvacuationsCleanedUp } from "../openstack/evacuate";
 import { liveMigrateAndWait } from "../openstack/liveMigrate";
 import type { NovaClient } from "../openstack/nova";
 import { serverHost } from "../openstack/novaTypes";
-import { sleep } from "../openstack/sleep";
 import { settled, type MoveSettings } from "./placement";
 import { describeProgress, runPool } from "./pool";
 import type { ServerMove } from "./serverMove";
@@ -30,8 +29,14 @@ export async function disableForMaintenance(nova: NovaClient, host: string, reas
 export async function endMaintenance(nova: NovaClient, host: string, reason: string): Promise<void> {
     const svc = await computeService(nova, host);
     // Back in service after a failure too: fenced (forced down) and disabled by the recovery. Nova refuses
-    // the unforce until the returned host's nova-compute has cleaned up its evacuated servers.
-    if (svc.forced_down) await unforce(nova, host, String(svc.id));
+    // the unforce until the returned host's nova-compute has cleaned up its evacuated servers (seconds
+    // after it starts, more on a loaded machine): wait for that, bounded, then unforce once.
+    if (svc.forced_down) {
+        await waitEvacuationsCleanedUp(nova, host, CLEANUP_WAIT_MS).catch((err: Error) => {
+            throw new Error(`${host} stays forced down: ${err.message}. Power it on and let its nova-compute clean up the evacuated servers, then run pulumi up again`);
+        });
+        await nova.updateComputeService(String(svc.id), { forcedDown: false });
+    }
     if (svc.status === "disabled" && (svc.disabled_reason === reason || svc.disabled_reason === null || MASAKARI_DISABLED.test(svc.disabled_reason ?? ""))) {
         await nova.updateComputeService(String(svc.id), { status: "enabled" });
     } else if (svc.status === "disabled") {
@@ -41,26 +46,6 @@ export async function endMaintenance(nova: NovaClient, host: string, reason: str
 
 /** How long a returned host's nova-compute may take to clean up its evacuated servers. */
 const CLEANUP_WAIT_MS = 120_000;
-
-/**
- * Nova refuses to unforce a host (400) while evacuations off it are `done` rather than `completed`: its
- * nova-compute completes them once it has removed the evacuated guests, seconds after it starts (more on
- * a loaded machine). So a refusal is retried, bounded; a host that stays off keeps the error.
- */
-async function unforce(nova: NovaClient, host: string, serviceId: string): Promise<void> {
-    const deadline = Date.now() + CLEANUP_WAIT_MS;
-    for (;;) {
-        try {
-            await nova.updateComputeService(serviceId, { forcedDown: false });
-            return;
-        } catch (err) {
-            if (!(err instanceof OpenStackHttpError && err.status === 400) || Date.now() > deadline) {
-                throw new Error(`${host} stays forced down: ${(err as Error).message}. Power it on and let its nova-compute clean up the evacuated servers, then run pulumi up again`);
-            }
-        }
-        await sleep(2000);
-    }
-}
 
 export async function drainHost(
     nova: NovaClient,

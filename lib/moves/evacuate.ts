@@ -5,9 +5,9 @@
 // forced down, so Nova lets the servers be rebuilt elsewhere at once.
 import type { FenceDevice } from "../fencing/agent";
 import { FenceError, fenceOff, powerStatus } from "../fencing/fence";
+import { waitEvacuationsCleanedUp } from "../openstack/evacuate";
 import type { NovaClient } from "../openstack/nova";
 import { waitForServerStatus } from "../openstack/serverWait";
-import { waitForMigration } from "../openstack/migrationWait";
 import { evacuateMany } from "./evacuateMany";
 import { describeProgress, runPool } from "./pool";
 import type { ServerMove } from "./serverMove";
@@ -120,16 +120,10 @@ export async function evacuateHost(
 }
 
 /**
- * After the failed host came back: its nova-compute marks each evacuation `completed` once it removed the
- * stale guests. Only then is the service unforced (Nova refuses earlier, and it would be unsafe).
+ * After the failed host came back: its nova-compute marks each evacuation off it `completed` once it removed
+ * the stale guest. Only then is the service unforced (Nova refuses earlier, and it would be unsafe).
  */
-export async function recoverHost(
-    nova: NovaClient,
-    host: string,
-    evacuated: { serverId: string; migrationId: number }[],
-    timeoutSeconds: number,
-    fence?: FenceDevice,
-): Promise<void> {
+export async function recoverHost(nova: NovaClient, host: string, timeoutSeconds: number, fence?: FenceDevice): Promise<void> {
     const svc = await computeService(nova, host);
     if (!svc.forced_down) return;
     // Powering the host on is the operator's decision (it was fenced for a reason): say so at once
@@ -140,13 +134,8 @@ export async function recoverHost(
                 `let nova-compute start and clean up the evacuated servers, then run pulumi up again`,
         );
     }
-    for (const { serverId, migrationId: id } of evacuated) {
-        await waitForMigration(nova, { instanceUuid: serverId, migrationId: id, statuses: ["completed"], timeoutMs: timeoutSeconds * 1000 }).catch((err: Error) => {
-            throw new Error(
-                `${host} is still forced down: evacuation ${id} is not completed yet (${err.message}). ` +
-                    `Start nova-compute on ${host} so that it cleans up the evacuated servers, then run pulumi up again`,
-            );
-        });
-    }
+    await waitEvacuationsCleanedUp(nova, host, timeoutSeconds * 1000).catch((err: Error) => {
+        throw new Error(`${host} is still forced down: ${err.message}. Start nova-compute on ${host} so that it cleans up the evacuated servers, then run pulumi up again`);
+    });
     await nova.updateComputeService(String(svc.id), { forcedDown: false });
 }

@@ -77,3 +77,22 @@ export async function evacuateAndWait(nova: NovaClient, serverId: string, o: Eva
         (await settledServer(nova, serverId, 30_000)) ?? x.server,
     );
 }
+
+/**
+ * Waits until no evacuation off `host` is still `done`. The returned host's nova-compute marks each one
+ * `completed` once it has removed the evacuated guest; until then Nova refuses to unforce the host (400,
+ * the check its services API makes). Throws WaitTimeoutError naming the records still `done`.
+ */
+export async function waitEvacuationsCleanedUp(nova: NovaClient, host: string, timeoutMs: number): Promise<void> {
+    await waitFor(
+        `${host}'s nova-compute to clean up its evacuated servers`,
+        () => nova.listMigrations({ sourceCompute: host, migrationType: "evacuation", status: "done" }),
+        (left) => left.length === 0,
+        {
+            timeoutMs,
+            intervalMs: 1000,
+            maxIntervalMs: 3000,
+            describe: (left) => `evacuation records still done: ${left.map((m) => `${m.id} (server ${m.instance_uuid})`).join(", ")}`,
+        },
+    );
+}

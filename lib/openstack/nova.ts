@@ -33,6 +33,10 @@ export interface ListMigrationsOptions {
     migrationType?: string;
     /** Source or destination compute host. */
     host?: string;
+    /** Only the migrations off this host. */
+    sourceCompute?: string;
+    /** Only records with this status (e.g. `done`). */
+    status?: string;
     /** ISO 8601 time; only migrations updated since (2.59+; ignored by older clouds, filtered here instead). */
     changesSince?: string;
 }
@@ -161,6 +165,8 @@ export class NovaClient {
                 instance_uuid: o.instanceUuid,
                 migration_type: o.migrationType,
                 host: o.host,
+                source_compute: o.sourceCompute,
+                status: o.status,
                 "changes-since": paged ? o.changesSince : undefined,
             },
         });
@@ -168,6 +174,8 @@ export class NovaClient {
         return all.filter(
             (m) =>
                 (o.migrationType === undefined || m.migration_type === undefined || m.migration_type === o.migrationType) &&
+                (o.sourceCompute === undefined || m.source_compute === o.sourceCompute) &&
+                (o.status === undefined || m.status === o.status) &&
                 (since === undefined || Date.parse(`${m.updated_at ?? m.created_at}Z`) >= since),
         );
     }

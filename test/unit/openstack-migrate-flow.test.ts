@@ -15,7 +15,8 @@ import {
     WaitTimeoutError,
     type Migration,
 } from "../../lib/openstack";
-import { evacuateHost } from "../../lib/moves/evacuate";
+import { endMaintenance } from "../../lib/moves/drain";
+import { evacuateHost, recoverHost } from "../../lib/moves/evacuate";
 import { evacuateMany } from "../../lib/moves/evacuateMany";
 
 interface FakeServer {
@@ -37,6 +38,8 @@ let gets: string[];
 let unlisted: Set<string>;
 /** What /os-services reports for each host. */
 let services: Record<string, { state: string; status: string; forced_down: boolean; disabled_reason: string | null }>;
+/** Every service update, as "host body". */
+let serviceUpdates: string[];
 let nextId = 1;
 /** What the fake Nova does when asked to move/abort/force; each test scripts it. */
 let onMigrate: (s: FakeServer, body: Record<string, unknown>) => { status: number; body?: unknown } | void;
@@ -82,6 +85,17 @@ beforeAll(async () => {
                 return res.end(JSON.stringify({ token: { catalog: [{ type: "compute", endpoints: [{ interface: "public", url: `${base}/v2.1` }] }] } }));
             }
             if (p === "/v2.1/") return json(res, 200, { version: { version: "2.93" } });
+            const put = /^\/v2\.1\/os-services\/id-(.+)$/.exec(p);
+            if (put && req.method === "PUT") {
+                // Nova's own check: no unforce while an evacuation off the host is still `done`.
+                const host = put[1]!;
+                serviceUpdates.push(`${host} ${JSON.stringify(body)}`);
+                const done = migrations.some((m) => m.source_compute === host && m.migration_type === "evacuation" && m.status === "done");
+                if (body.forced_down === false && done) return json(res, 400, { badRequest: { code: 400, message: `Unable to force up host ${host}` } });
+                if (body.forced_down !== undefined) services[host]!.forced_down = body.forced_down;
+                if (body.status) services[host]!.status = body.status;
+                return json(res, 200, { service: { id: `id-${host}`, host, binary: "nova-compute", ...services[host] } });
+            }
             if (p === "/v2.1/os-services") {
                 const host = url.searchParams.get("host")!;
                 const svc = services[host];
@@ -96,6 +110,8 @@ beforeAll(async () => {
                         (m) =>
                             (!q.get("instance_uuid") || m.instance_uuid === q.get("instance_uuid")) &&
                             (!host || m.source_compute === host || m.dest_compute === host) &&
+                            (!q.get("source_compute") || m.source_compute === q.get("source_compute")) &&
+                            (!q.get("status") || m.status === q.get("status")) &&
                             (!q.get("migration_type") || m.migration_type === q.get("migration_type")),
                     ),
                 });
@@ -129,6 +145,7 @@ beforeEach(() => {
     migrations = [];
     posts = [];
     gets = [];
+    serviceUpdates = [];
     unlisted = new Set();
     nextId = 1;
     const healthy = { state: "up", status: "enabled", forced_down: false, disabled_reason: null };
@@ -447,5 +464,34 @@ describe("evacuateHost", () => {
         expect(r.evacuated.map((e) => [e.serverId, e.destination])).toEqual([["up", "c2"], ["off", "c2"]]);
         expect(actions.sort()).toEqual(["evacuate off", "evacuate up", "reboot off"]);
         expect([...servers.values()].map((x) => x.status)).toEqual(["ACTIVE", "ACTIVE"]);
+    });
+});
+
+describe("bringing a fenced host back", () => {
+    /** c3 fenced (forced down, disabled by the recovery) with one evacuation off it still `done`. */
+    function returningHost(): Migration {
+        services.c3 = { state: "up", status: "disabled", forced_down: true, disabled_reason: "maintenance" };
+        const m = record({ id: "srv", status: "ACTIVE", host: "c3", task: null }, "evacuation", "done", "c1");
+        record({ id: "other", status: "ACTIVE", host: "c2", task: null }, "evacuation", "done", "c1"); // another host's
+        return m;
+    }
+
+    it("unforces once, only after the host's evacuations are completed (maintenance: false)", async () => {
+        const m = returningHost();
+        later(1500, () => (m.status = "completed"));
+        await endMaintenance(nova, "c3", "maintenance");
+        expect(serviceUpdates).toEqual(['c3 {"forced_down":false}', 'c3 {"status":"enabled"}']);
+        expect(services.c3).toMatchObject({ forced_down: false, status: "enabled" });
+    });
+
+    it("recoverHost gives up at its timeout without asking Nova, naming the record still done", async () => {
+        const m = returningHost();
+        await expect(recoverHost(nova, "c3", 2)).rejects.toThrow(
+            new RegExp(`c3 is still forced down: .*evacuation records still done: ${m.id} \\(server srv\\).*Start nova-compute on c3`),
+        );
+        expect(serviceUpdates).toEqual([]);
+        m.status = "completed";
+        await recoverHost(nova, "c3", 2);
+        expect(serviceUpdates).toEqual(['c3 {"forced_down":false}']);
     });
 });
