@@ -4,9 +4,20 @@
 // started with the engine's address as its first argument; the resource's URN comes in as an input.
 import type * as pulumi from "@pulumi/pulumi";
 
+type Log = (severity: "INFO" | "WARNING", message: string, urn: string, ephemeral: boolean) => void;
+
+/** One client per engine address, for the provider process's life. */
+const logs = new Map<string, Log>();
+
 /** The engine's Log RPC, or undefined outside the engine (tests, benchmarks calling lib code). */
-function engineLog(address: string | undefined): ((severity: "INFO" | "WARNING", message: string, urn: string, ephemeral: boolean) => void) | undefined {
+function engineLog(address: string | undefined): Log | undefined {
     if (!address || !/^[\w.-]+:\d+$/.test(address)) return undefined;
+    let log = logs.get(address);
+    if (!log) logs.set(address, (log = newEngineLog(address)));
+    return log;
+}
+
+function newEngineLog(address: string): Log {
     const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
     const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
     const engproto = require("@pulumi/pulumi/proto/engine_pb");
