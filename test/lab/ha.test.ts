@@ -193,7 +193,9 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
     });
 
     it("fences compute-3 cut off the network but still running, then recovers its guest: never two copies", async () => {
-        await ticking(nova, ids[LOCAL_VM]!, 1);
+        const tick = lastTick(await ticking(nova, ids[LOCAL_VM]!, 1)).tick;
+        await ticking(nova, ids[LOCAL_VM]!, tick); // running now, not only in an older console
+        expect(await runningCopies(ids[LOCAL_VM]!, COMPUTES)).toEqual({ "compute-1": 0, "compute-2": 0, "compute-3": 1 });
         await mustOnHost("compute-3", "ip link set eth0 down");
         try {
             expect(await copies(ids[LOCAL_VM]!)).toBe(1);

@@ -179,7 +179,8 @@ export async function runningCopies(serverId: string, hosts: string[]): Promise<
     const copies: Record<string, number> = {};
     for (const host of hosts) {
         if (!(await labHostRunning(host))) continue;
-        copies[host] = (await onHost(host, "virsh -q list --uuid")).stdout.split("\n").filter((l) => l.trim() === serverId).length;
+        // A failing virsh is an error, never "no copy": the callers prove that a guest runs exactly once.
+        copies[host] = (await mustOnHost(host, "virsh -q list --uuid")).split("\n").filter((l) => l.trim() === serverId).length;
     }
     return copies;
 }
