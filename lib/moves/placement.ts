@@ -48,10 +48,6 @@ export async function settled(nova: NovaClient, serverId: string, timeoutMs: num
 const SCHEDULER_ATTEMPTS = 3;
 
 /**
- * Moves the server (live) until it satisfies `p`; returns the moves made (none if it already did).
- * With "any host but …", the scheduler picks; if it picks another excluded host, we ask again (bounded).
- */
-/**
  * Why the server must not be moved to its placement's host now (the host failed, is fenced or disabled),
  * naming where it runs and what to change; undefined when the move may go ahead (or none is needed).
  */
@@ -67,6 +63,10 @@ export async function blockedMove(nova: NovaClient, p: Placement, serverName: st
     );
 }
 
+/**
+ * Moves the server (live) until it satisfies `p`; returns the moves made (none if it already did).
+ * With "any host but …", the scheduler picks; if it picks another excluded host, we ask again (bounded).
+ */
 export async function ensurePlacement(nova: NovaClient, serverId: string, p: Placement, s: MoveSettings, serverName = serverId): Promise<{ host: string; moves: MoveResult[] }> {
     const moves: MoveResult[] = [];
     const timeoutMs = s.timeoutSeconds * 1000;

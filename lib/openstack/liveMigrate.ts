@@ -31,7 +31,10 @@ export interface LiveMigrateAndWaitOptions {
     /** How long to watch the migration after aborting/force-completing it; default 60 s. */
     settleTimeoutMs?: number;
     signal?: AbortSignal;
-    /** First poll delay; default 250 ms (Nova changes state within a second here), growing ×1.5 to maxIntervalMs (default 4 s). */
+    /**
+     * First poll delay; default 250 ms (Nova changes state within a second here), growing ×1.5 to
+     * maxIntervalMs (default 2 s: one request per 1–2 s per move, and the end is seen within ~1 s of it).
+     */
     intervalMs?: number;
     maxIntervalMs?: number;
 }
@@ -89,7 +92,7 @@ export async function liveMigrateAndWait(nova: NovaClient, serverId: string, o: 
             await settledServer(nova, serverId, 30_000),
         );
     };
-    const poll = { intervalMs: o.intervalMs ?? 250, maxIntervalMs: o.maxIntervalMs ?? 4000, signal: o.signal };
+    const poll = { intervalMs: o.intervalMs ?? 250, maxIntervalMs: o.maxIntervalMs ?? 2000, signal: o.signal };
     const what = `live migration of server ${serverId} from ${source} to ${wanted ?? "a scheduler-chosen host"}`;
     const describe = (x: Observation) =>
         `${x.migration ? `migration ${x.migration.id} ${x.migration.status}` : "no migration record yet"}` +
