@@ -1,6 +1,6 @@
 // Polling until something holds, the way openstacksdk's wait_for_status does it, with p-retry's manners:
 // a deadline, early failure, exponential backoff with jitter and a cap, and an AbortSignal.
-import { WaitFailedError, WaitTimeoutError } from "./errors";
+import { OpenStackConnectionError, WaitFailedError, WaitTimeoutError } from "./errors";
 import { backoffDelay, sleep } from "./sleep";
 
 export interface WaitOptions<T> {
@@ -32,7 +32,9 @@ function defaultDescribe(v: unknown): string {
 
 /**
  * Calls `probe` until `done` holds and returns that value. Errors from `probe` propagate (a probe decides
- * for itself what is fatal, e.g. ResourceGoneError). The last probe runs at the deadline, so a state
+ * for itself what is fatal, e.g. ResourceGoneError), except that the API being unreachable does not end
+ * the wait before its deadline: what is waited for (a move, a boot) goes on while nova-api restarts, and
+ * giving up then would leave it in flight and unknown. The last probe runs at the deadline, so a state
  * reached just in time is not reported as a timeout. A probe in flight is not interrupted: the wait can
  * overrun by one probe, which the session's per-request timeout bounds.
  */
@@ -44,7 +46,14 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v
     const describe = opts.describe ?? defaultDescribe;
     for (let attempt = 0; ; attempt++) {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error(`aborted waiting for ${what}`);
-        const value = await probe();
+        let value: T;
+        try {
+            value = await probe();
+        } catch (err) {
+            if (!(err instanceof OpenStackConnectionError) || Date.now() >= deadline) throw err;
+            await sleep(Math.min(deadline - Date.now(), backoffDelay(attempt, base, cap, FACTOR)), opts.signal);
+            continue;
+        }
         if (done(value)) return value;
         const reason = opts.fail?.(value);
         if (reason !== undefined) throw new WaitFailedError(what, reason);

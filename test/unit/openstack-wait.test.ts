@@ -1,6 +1,6 @@
 // waitFor: deadline with the last value, early failure, AbortSignal, backoff growth and cap.
 import { describe, expect, it } from "vitest";
-import { WaitFailedError, WaitTimeoutError, waitFor } from "../../lib/openstack";
+import { OpenStackConnectionError, WaitFailedError, WaitTimeoutError, waitFor } from "../../lib/openstack";
 import { backoffDelay } from "../../lib/openstack/sleep";
 
 describe("waitFor", () => {
@@ -45,6 +45,18 @@ describe("waitFor", () => {
 
     it("propagates a probe's own error (e.g. the resource went away)", async () => {
         await expect(waitFor("x", async () => Promise.reject(new Error("gone")), () => true, { timeoutMs: 1000 })).rejects.toThrow("gone");
+    });
+
+    it("rides out an unreachable API until its deadline (nova-api restarting mid-move)", async () => {
+        const down = () => new OpenStackConnectionError("GET", "http://nova/servers/1", "ECONNREFUSED");
+        let calls = 0;
+        const back = await waitFor("x", async () => (++calls <= 2 ? Promise.reject(down()) : "ACTIVE"), (v) => v === "ACTIVE", { timeoutMs: 5000, intervalMs: 10 });
+        expect([back, calls]).toEqual(["ACTIVE", 3]);
+
+        const t0 = Date.now();
+        const err = await waitFor("x", async () => Promise.reject(down()), () => true, { timeoutMs: 300, intervalMs: 10, maxIntervalMs: 50 }).catch((e) => e);
+        expect(err).toBeInstanceOf(OpenStackConnectionError); // still unreachable at the deadline: says so
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     });
 
     it("backs off exponentially with jitter, never beyond the cap", () => {
