@@ -126,8 +126,27 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
         return { id: inputs.serverId, outs: await this.apply(inputs) };
     }
 
-    async update(_id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.UpdateResult<PlacementOutputs>> {
-        return { outs: await this.apply(news, olds.lastMove) };
+    async update(id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.UpdateResult<PlacementOutputs>> {
+        try {
+            return { outs: await this.apply(news, olds.lastMove) };
+        } catch (err) {
+            throw await this.withObservedState(id, err, olds, news);
+        }
+    }
+
+    /**
+     * A failed move may still have moved the server (Nova finished after our wait gave up, or nova-api
+     * was unreachable at the end). Kept as it was, the state would say the old host, and the next `up`
+     * would see nothing to do while the server runs elsewhere. So the error carries the state as observed
+     * now (the engine's partial failure: it stores these outputs and retries the update on the next `up`);
+     * `currentHost` is "" when Nova cannot say, which the next diff reads as "check again".
+     */
+    private async withObservedState(id: string, err: unknown, olds: PlacementOutputs, news: PlacementInputs): Promise<unknown> {
+        const server = await this.clients?.nova.getServer(news.serverId).catch(() => undefined);
+        const currentHost = (server && serverHost(server)) ?? "";
+        const properties = { ...news, currentHost, ...(olds.lastMove ? { lastMove: olds.lastMove } : {}) };
+        const e = err instanceof Error ? err : new Error(String(err));
+        return Object.assign(e, { id, properties, reasons: [e.message] });
     }
 
     async diff(_id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.DiffResult> {

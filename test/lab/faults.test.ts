@@ -15,9 +15,9 @@ import { killTree, spawnPulumiUp } from "../support/processes";
 const VM = "vm-fault";
 const execFileAsync = promisify(execFile);
 
-function config(over: { host?: string; maintenance?: unknown[]; evacuations?: unknown[] } = {}) {
+function config(over: { host?: string; maintenance?: unknown[]; evacuations?: unknown[]; timeoutSeconds?: number } = {}) {
     const servers = [fakeServer(VM, over.host ? { host: over.host } : { notOn: ["fake-3"] })];
-    return fakeStackConfig({ timeoutSeconds: 180, servers, maintenance: over.maintenance, evacuations: over.evacuations });
+    return fakeStackConfig({ timeoutSeconds: over.timeoutSeconds ?? 180, servers, maintenance: over.maintenance, evacuations: over.evacuations });
 }
 
 describe("faults during pulumi up: nothing lost, the next up converges", () => {
@@ -44,6 +44,7 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
     });
 
     afterAll(async () => {
+        await labOpenStack("signal", "nova-compute@fake-1", "CONT").catch(() => undefined);
         for (const s of ["nova-api", "rabbitmq"]) await labOpenStack("start", s).catch(() => undefined);
         for (const host of FAKES) await labOpenStack("start", `nova-compute@${host}`).catch(() => undefined);
         await stack?.cancel().catch(() => undefined);
@@ -63,6 +64,30 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
         console.log(`nova-api restarted during the wait: the move completed (${(await records("live-migration", [vmId], since)).map((m) => m.status).join(", ")})`);
         expect(await hostOf(vmId)).toBe("fake-2");
         expect((await records("live-migration", [vmId], since)).map((m) => m.status)).toEqual(["completed"]);
+    });
+
+    it("checks again on the next up when a move's wait ended with nova-api down: the server is put where the config says", async () => {
+        // The destination's nova-compute is paused so that the move cannot finish before nova-api is gone;
+        // the wait's deadline (10 s) then passes with Nova unreachable and the up fails, not knowing where
+        // the server ended up. Nova finishes the move once both are back.
+        const since = new Date(Date.now() - 1000).toISOString();
+        await setStackConfig(stack, config({ host: "fake-1", timeoutSeconds: 10 }));
+        const up = stack.up().then(() => "succeeded", (e: Error) => String(e));
+        await waitFor("the live migration to start", async () => (await records("live-migration", [vmId], since)).length > 0, 120_000, 300);
+        await labOpenStack("signal", "nova-compute@fake-1", "STOP");
+        await labOpenStack("stop", "nova-api");
+        const failed = await up;
+        await labOpenStack("signal", "nova-compute@fake-1", "CONT");
+        await labOpenStack("start", "nova-api");
+        console.log(`the up whose wait ended with nova-api down: ${failed.split("\n").find((l) => /Could not reach/.test(l))?.trim()}`);
+        expect(failed).toMatch(/Could not reach \[(GET|POST) http:\/\/10\.77\.0\.1:8774/);
+        await waitFor("Nova to finish the move", async () => (await records("live-migration", [vmId], since)).some((m) => done(m.status)), 180_000, 1000);
+        expect(await hostOf(vmId)).toBe("fake-1");
+        // The config says fake-2 again, which is what the state said before the failed up: the next up
+        // must not take the state's word for where the server is.
+        await setStackConfig(stack, config({ host: "fake-2" }));
+        expect((await stack.up()).summary.result).toBe("succeeded");
+        expect(await hostOf(vmId)).toBe("fake-2");
     });
 
     it("refuses a second pulumi up of the same stack while one runs, and changes nothing", async () => {
@@ -123,6 +148,10 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
         }
         await setStackConfig(stack, config({ maintenance: [{ host: "fake-3", maintenance: false }] }));
         await stack.up();
+        // The computes reconnect to RabbitMQ at their own pace; until each reports in again, the scheduler
+        // counts it down and the next test could not boot servers on it.
+        const allUp = async () => (await Promise.all(FAKES.map((h) => computeService(nova, h)))).every((svc) => svc.state === "up");
+        await waitFor("every fake compute to report in after the restart", allUp, 120_000, 2000);
     });
 
     it("finishes an evacuation that a killed pulumi up left half done: every server recovered exactly once", async () => {
