@@ -8,6 +8,7 @@ import { computeService, waitSchedulable } from "../lib/moves/service";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 import { dynamicUrn, engineProgress } from "./progress";
+import { partialFailure } from "./partialFailure";
 
 /** Placement hears of an enable from the compute, at the latest by its 60-s resource update. */
 const SCHEDULABLE_TIMEOUT_MS = 180_000;
@@ -71,11 +72,30 @@ export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<
     }
 
     async create(inputs: HostMaintenanceInputs): Promise<pulumi.dynamic.CreateResult<HostMaintenanceOutputs>> {
-        return { id: inputs.host, outs: await this.apply(inputs, []) };
+        try {
+            return { id: inputs.host, outs: await this.apply(inputs, []) };
+        } catch (err) {
+            throw await this.withObservedState(inputs.host, err, inputs, []);
+        }
     }
 
-    async update(_id: string, olds: HostMaintenanceOutputs, news: HostMaintenanceInputs): Promise<pulumi.dynamic.UpdateResult<HostMaintenanceOutputs>> {
-        return { outs: await this.apply(news, olds.moves ?? []) };
+    async update(id: string, olds: HostMaintenanceOutputs, news: HostMaintenanceInputs): Promise<pulumi.dynamic.UpdateResult<HostMaintenanceOutputs>> {
+        try {
+            return { outs: await this.apply(news, olds.moves ?? []) };
+        } catch (err) {
+            throw await this.withObservedState(id, err, news, olds.moves ?? []);
+        }
+    }
+
+    /**
+     * A drain that failed part-way has still disabled the host and moved some servers: the error stores
+     * the host as observed now (see ./partialFailure), so that going back to `maintenance: false`, or
+     * removing the entry, enables it again. "unknown" when Nova cannot say, which the next diff treats as
+     * drift.
+     */
+    private async withObservedState(id: string, err: unknown, inputs: HostMaintenanceInputs, moves: DrainMove[]): Promise<Error> {
+        const observed = await this.observe(inputs).catch(() => ({ serviceStatus: "unknown", serversOnHost: -1 }));
+        return partialFailure(err, id, { ...inputs, moves, apiRequests: 0, ...observed });
     }
 
     async diff(_id: string, olds: HostMaintenanceOutputs, news: HostMaintenanceInputs): Promise<pulumi.dynamic.DiffResult> {

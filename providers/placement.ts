@@ -10,6 +10,7 @@ import type { SshTarget } from "../lib/ssh/exec";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { optionalSshCredentials, type ProviderSshCredentials } from "./sshCredentials";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";
+import { partialFailure } from "./partialFailure";
 
 export interface Move {
     migrationId: number;
@@ -136,17 +137,13 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
 
     /**
      * A failed move may still have moved the server (Nova finished after our wait gave up, or nova-api
-     * was unreachable at the end). Kept as it was, the state would say the old host, and the next `up`
-     * would see nothing to do while the server runs elsewhere. So the error carries the state as observed
-     * now (the engine's partial failure: it stores these outputs and retries the update on the next `up`);
-     * `currentHost` is "" when Nova cannot say, which the next diff reads as "check again".
+     * was unreachable at the end). The error stores where the server is now (see ./partialFailure), ""
+     * when Nova cannot say, so the next `up` checks again instead of trusting the old host.
      */
-    private async withObservedState(id: string, err: unknown, olds: PlacementOutputs, news: PlacementInputs): Promise<unknown> {
+    private async withObservedState(id: string, err: unknown, olds: PlacementOutputs, news: PlacementInputs): Promise<Error> {
         const server = await this.clients?.nova.getServer(news.serverId).catch(() => undefined);
         const currentHost = (server && serverHost(server)) ?? "";
-        const properties = { ...news, currentHost, ...(olds.lastMove ? { lastMove: olds.lastMove } : {}) };
-        const e = err instanceof Error ? err : new Error(String(err));
-        return Object.assign(e, { id, properties, reasons: [e.message] });
+        return partialFailure(err, id, { ...news, currentHost, ...(olds.lastMove ? { lastMove: olds.lastMove } : {}) });
     }
 
     async diff(_id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.DiffResult> {

@@ -154,6 +154,28 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
         await waitFor("every fake compute to report in after the restart", allUp, 120_000, 2000);
     });
 
+    it("a drain that fails leaves its host disabled; taking the entry out of the config enables it again", async () => {
+        // Nowhere to go: the other fake computes disabled by hand, so every move of the drain is refused.
+        const [stuck] = await bootOn("fake-3", 1, "fault-stuck");
+        const others = await Promise.all(["fake-1", "fake-2"].map((h) => computeService(nova, h)));
+        const setOthers = (status: "enabled" | "disabled") => Promise.all(others.map((svc) => nova.updateComputeService(String(svc.id), { status, disabledReason: status === "disabled" ? "livemig test: no room" : undefined })));
+        await setOthers("disabled");
+        try {
+            await setStackConfig(stack, config({ maintenance: [{ host: "fake-3", concurrency: 1 }] }));
+            const failed = await stack.up().then(() => "succeeded", (e: Error) => String(e));
+            expect(failed).toMatch(/fake-3 stays disabled but is not drained/);
+            expect(await hostOf(stuck!)).toBe("fake-3");
+            expect((await computeService(nova, "fake-3")).status).toBe("disabled");
+        } finally {
+            await setOthers("enabled");
+        }
+        // The operator gives up on this maintenance: the stack undoes what the failed drain did.
+        await setStackConfig(stack, config({}));
+        expect((await stack.up()).summary.result).toBe("succeeded");
+        expect((await computeService(nova, "fake-3")).status).toBe("enabled");
+        await nova.deleteServer(stuck!);
+    });
+
     it("finishes an evacuation that a killed pulumi up left half done: every server recovered exactly once", async () => {
         const ids = await bootOn("fake-2", 6, "fault-evac");
         const since = new Date(Date.now() - 1000).toISOString();
