@@ -45,7 +45,15 @@ export async function ticking(nova: NovaClient, id: string, after = -1, timeoutM
         // Say what the guest was doing instead: its state in Nova and the end of its console.
         const s = await nova.getServer(id).catch(() => undefined);
         const state = s ? `${s.status} on ${serverHost(s)}, power state ${String(s["OS-EXT-STS:power_state"])}, task ${taskState(s) ?? "none"}` : "gone";
-        throw new Error(`${(err as Error).message}; the server is ${state}; its console ends: ${JSON.stringify(text.trim().split("\n").slice(-4))}`);
+        // The tick the guest last saved tells a guest that stopped (the same tick twice) from a console
+        // that went quiet while the guest ran on (seen once after a move on the Gluster store).
+        const host = s && serverHost(s);
+        const disk = async () => (host ? diskState(host, `/var/lib/nova/instances/${id}/disk`).then((d) => `boot ${d.boot} tick ${d.tick}`, (e: Error) => `unreadable (${e.message.split("\n")[0]})`) : "no host");
+        const saved = [await disk(), await new Promise((r) => setTimeout(r, 3000)).then(disk)];
+        throw new Error(
+            `${(err as Error).message}; the server is ${state}; its console ends: ${JSON.stringify(text.trim().split("\n").slice(-4))}; ` +
+                `its disk says ${saved.join(", then 3 s later ")}`,
+        );
     }
     return c;
 }
