@@ -1,6 +1,8 @@
 // Reading the lab guest's serial console (lab/guest): it prints a boot banner, the tick it found on its
 // disk, then one tick a second with its uptime.
 import { serverHost, taskState, type MasakariClient, type NovaClient, type Server } from "../../lib/openstack";
+import { novaDefaults } from "../../lib/config/hostSchemas";
+import { sleep } from "../../lib/openstack/sleep";
 import { mustOnHost, onHost, waitFor } from "./lab";
 
 export interface Console {
@@ -45,17 +47,23 @@ export async function ticking(nova: NovaClient, id: string, after = -1, timeoutM
         // Say what the guest was doing instead: its state in Nova and the end of its console.
         const s = await nova.getServer(id).catch(() => undefined);
         const state = s ? `${s.status} on ${serverHost(s)}, power state ${String(s["OS-EXT-STS:power_state"])}, task ${taskState(s) ?? "none"}` : "gone";
-        // The tick the guest last saved tells a guest that stopped (the same tick twice) from a console
-        // that went quiet while the guest ran on (seen once after a move on the Gluster store).
+        // The tick the guest last saved, twice: a guest that stopped shows the same tick, one whose console
+        // went quiet while it ran on shows it growing.
         const host = s && serverHost(s);
-        const disk = async () => (host ? diskState(host, `/var/lib/nova/instances/${id}/disk`).then((d) => `boot ${d.boot} tick ${d.tick}`, (e: Error) => `unreadable (${e.message.split("\n")[0]})`) : "no host");
-        const saved = [await disk(), await new Promise((r) => setTimeout(r, 3000)).then(disk)];
+        const saved = host ? `${await savedTick(host, id)}, then 3 s later ${await sleep(3000).then(() => savedTick(host, id))}` : "unread (no host)";
         throw new Error(
-            `${(err as Error).message}; the server is ${state}; its console ends: ${JSON.stringify(text.trim().split("\n").slice(-4))}; ` +
-                `its disk says ${saved.join(", then 3 s later ")}`,
+            `${(err as Error).message}; the server is ${state}; its console ends: ${JSON.stringify(text.trim().split("\n").slice(-4))}; its disk says ${saved}`,
         );
     }
     return c;
+}
+
+/** diskState of a server's disk in the instance store, as text for an error message. */
+async function savedTick(host: string, id: string): Promise<string> {
+    return diskState(host, `${novaDefaults.instancesPath}/${id}/disk`).then(
+        (d) => `boot ${d.boot} tick ${d.tick}`,
+        (e: Error) => `unreadable (${e.message.split("\n")[0]})`,
+    );
 }
 
 /**
