@@ -46,7 +46,21 @@ export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<
         return { serviceStatus: svc.status, serversOnHost: servers.length };
     }
 
-    private async apply(inputs: HostMaintenanceInputs, previous: DrainMove[]): Promise<HostMaintenanceOutputs> {
+    /**
+     * A drain that fails part-way has still disabled the host and moved some servers: the error stores the
+     * host as observed then (see ./partialFailure), so that going back to `maintenance: false`, or removing
+     * the entry, enables it again. "unknown" when Nova cannot say, which the next diff treats as drift.
+     */
+    private async apply(id: string, inputs: HostMaintenanceInputs, previous: DrainMove[]): Promise<HostMaintenanceOutputs> {
+        try {
+            return await this.converge(inputs, previous);
+        } catch (err) {
+            const observed = await this.observe(inputs).catch(() => ({ serviceStatus: "unknown", serversOnHost: -1 }));
+            throw partialFailure(err, id, { ...inputs, moves: previous, apiRequests: 0, ...observed });
+        }
+    }
+
+    private async converge(inputs: HostMaintenanceInputs, previous: DrainMove[]): Promise<HostMaintenanceOutputs> {
         const { nova, placement, session } = mustHave(this.clients, "HostMaintenance");
         const requestsBefore = session.stats.requests;
         let moves = previous;
@@ -72,30 +86,11 @@ export class HostMaintenanceProvider implements pulumi.dynamic.ResourceProvider<
     }
 
     async create(inputs: HostMaintenanceInputs): Promise<pulumi.dynamic.CreateResult<HostMaintenanceOutputs>> {
-        try {
-            return { id: inputs.host, outs: await this.apply(inputs, []) };
-        } catch (err) {
-            throw await this.withObservedState(inputs.host, err, inputs, []);
-        }
+        return { id: inputs.host, outs: await this.apply(inputs.host, inputs, []) };
     }
 
     async update(id: string, olds: HostMaintenanceOutputs, news: HostMaintenanceInputs): Promise<pulumi.dynamic.UpdateResult<HostMaintenanceOutputs>> {
-        try {
-            return { outs: await this.apply(news, olds.moves ?? []) };
-        } catch (err) {
-            throw await this.withObservedState(id, err, news, olds.moves ?? []);
-        }
-    }
-
-    /**
-     * A drain that failed part-way has still disabled the host and moved some servers: the error stores
-     * the host as observed now (see ./partialFailure), so that going back to `maintenance: false`, or
-     * removing the entry, enables it again. "unknown" when Nova cannot say, which the next diff treats as
-     * drift.
-     */
-    private async withObservedState(id: string, err: unknown, inputs: HostMaintenanceInputs, moves: DrainMove[]): Promise<Error> {
-        const observed = await this.observe(inputs).catch(() => ({ serviceStatus: "unknown", serversOnHost: -1 }));
-        return partialFailure(err, id, { ...inputs, moves, apiRequests: 0, ...observed });
+        return { outs: await this.apply(id, news, olds.moves ?? []) };
     }
 
     async diff(_id: string, olds: HostMaintenanceOutputs, news: HostMaintenanceInputs): Promise<pulumi.dynamic.DiffResult> {

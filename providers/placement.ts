@@ -131,7 +131,7 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
         try {
             return { outs: await this.apply(news, olds.lastMove) };
         } catch (err) {
-            throw await this.withObservedState(id, err, olds, news);
+            throw await this.withObservedState(id, err, news, olds.lastMove);
         }
     }
 
@@ -140,10 +140,10 @@ export class PlacementProvider implements pulumi.dynamic.ResourceProvider<Placem
      * was unreachable at the end). The error stores where the server is now (see ./partialFailure), ""
      * when Nova cannot say, so the next `up` checks again instead of trusting the old host.
      */
-    private async withObservedState(id: string, err: unknown, olds: PlacementOutputs, news: PlacementInputs): Promise<Error> {
+    private async withObservedState(id: string, err: unknown, news: PlacementInputs, lastMove?: Move): Promise<Error> {
         const server = await this.clients?.nova.getServer(news.serverId).catch(() => undefined);
         const currentHost = (server && serverHost(server)) ?? "";
-        return partialFailure(err, id, { ...news, currentHost, ...(olds.lastMove ? { lastMove: olds.lastMove } : {}) });
+        return partialFailure(err, id, { ...news, currentHost, ...(lastMove ? { lastMove } : {}) });
     }
 
     async diff(_id: string, olds: PlacementOutputs, news: PlacementInputs): Promise<pulumi.dynamic.DiffResult> {
