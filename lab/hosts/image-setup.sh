@@ -8,11 +8,14 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bi
 
 PACKAGES="systemd systemd-sysv dbus openssh-server openssh-client iproute2 iputils-ping procps less
   ca-certificates openssl gnutls-bin libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
-  qemu-system-x86 qemu-utils sasl2-bin libsasl2-modules glusterfs-server glusterfs-client xfsprogs
+  sasl2-bin libsasl2-modules glusterfs-server glusterfs-client xfsprogs
   busybox-static linux-image-amd64 nova-compute nova-compute-qemu python3-libvirt
   corosync pacemaker pacemaker-cli-utils crmsh fence-agents ipmitool tcpdump
   masakari-host-monitor masakari-instance-monitor masakari-process-monitor
-  ceph-common qemu-block-extra"
+  ceph-common"
+QEMU_PACKAGES="qemu-system qemu-system-x86 qemu-system-arm qemu-system-mips qemu-system-ppc qemu-system-sparc qemu-system-riscv
+  qemu-system-s390x qemu-system-misc qemu-system-common qemu-system-data qemu-system-modules-spice qemu-utils qemu-block-extra
+  seabios opensbi"
 
 # Nothing may start a daemon inside the chroot (it would run on the real machine).
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -23,6 +26,7 @@ cat >/etc/apt/sources.list <<'SOURCES'
 deb http://deb.debian.org/debian bookworm main
 deb http://deb.debian.org/debian bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
+deb http://deb.debian.org/debian bookworm-backports main
 SOURCES
 
 # nova's postinst would otherwise try to configure a database, RabbitMQ and Keystone.
@@ -42,8 +46,15 @@ chmod 0755 /usr/sbin/update-initramfs
 
 apt-get -q update
 # No recommends: they would pull libvirt's NAT network helpers (dnsmasq) and GUI bits.
+# QEMU from bookworm-backports (10.0), not bookworm's 7.2: 7.2's TCG loses guest writes during a live
+# migration (its dirty-bitmap sync does not re-arm TCG's not-dirty TLB flag; fixed upstream in 9.0,
+# "physmem: Fix migration dirty bitmap coherency with TCG memory access"). On the lab's TCG guests that
+# showed as a guest kernel Oops in the hrtimer rbtree right after a move, or a sleep that never woke.
+# The whole qemu-system family comes from there (the qemu-system metapackage that nova-compute-qemu
+# needs pins them to one version), in the same transaction; libvirt stays 9.0. KVM hosts in the field
+# are not affected (KVM tracks dirty pages in hardware).
 # shellcheck disable=SC2086
-apt-get -q install -y --no-install-recommends $PACKAGES
+apt-get -q install -y --no-install-recommends $PACKAGES $(printf '%s/bookworm-backports ' $QEMU_PACKAGES)
 
 rm -f /usr/sbin/update-initramfs
 dpkg-divert --local --rename --remove /usr/sbin/update-initramfs >/dev/null
