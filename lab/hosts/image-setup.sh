@@ -13,9 +13,9 @@ PACKAGES="systemd systemd-sysv dbus openssh-server openssh-client iproute2 iputi
   corosync pacemaker pacemaker-cli-utils crmsh fence-agents ipmitool tcpdump
   masakari-host-monitor masakari-instance-monitor masakari-process-monitor
   ceph-common"
-QEMU_PACKAGES="qemu-system qemu-system-x86 qemu-system-arm qemu-system-mips qemu-system-ppc qemu-system-sparc qemu-system-riscv
-  qemu-system-s390x qemu-system-misc qemu-system-common qemu-system-data qemu-system-modules-spice qemu-utils qemu-block-extra
-  seabios opensbi"
+QEMU_PACKAGES="qemu-system qemu-system-x86 qemu-system-arm qemu-system-mips qemu-system-ppc
+  qemu-system-sparc qemu-system-riscv qemu-system-s390x qemu-system-misc qemu-system-common qemu-system-data
+  qemu-system-modules-spice qemu-utils qemu-block-extra seabios opensbi"
 
 # Nothing may start a daemon inside the chroot (it would run on the real machine).
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -46,13 +46,8 @@ chmod 0755 /usr/sbin/update-initramfs
 
 apt-get -q update
 # No recommends: they would pull libvirt's NAT network helpers (dnsmasq) and GUI bits.
-# QEMU from bookworm-backports (10.0), not bookworm's 7.2: 7.2's TCG loses guest writes during a live
-# migration (its dirty-bitmap sync does not re-arm TCG's not-dirty TLB flag; fixed upstream in 9.0,
-# "physmem: Fix migration dirty bitmap coherency with TCG memory access"). On the lab's TCG guests that
-# showed as a guest kernel Oops in the hrtimer rbtree right after a move, or a sleep that never woke.
-# The whole qemu-system family comes from there (the qemu-system metapackage that nova-compute-qemu
-# needs pins them to one version), in the same transaction; libvirt stays 9.0. KVM hosts in the field
-# are not affected (KVM tracks dirty pages in hardware).
+# QEMU comes from bookworm-backports: 7.2 loses guest writes in a TCG live migration (lab/hosts/README.md).
+# In the same transaction: nova-compute-qemu's qemu-system metapackage pins the whole family to one version.
 # shellcheck disable=SC2086
 apt-get -q install -y --no-install-recommends $PACKAGES $(printf '%s/bookworm-backports ' $QEMU_PACKAGES)
 
