@@ -56,13 +56,14 @@ ${novaRbd(p.novaConf ?? "/etc/nova/nova.conf")}
 
 /**
  * The destination's script. Its stdin is the source's CPU description: data read into a file, never part
- * of the script, so nothing one host prints can run as a command on the other.
+ * of the script, so nothing one host prints can run as a command on the other. The probe it read is removed
+ * in the background: an unlink on the Gluster store takes most of a second, and nothing needs to wait for it.
  */
 export function destinationScript(p: PreflightPlan, probe: string): string {
     return `set -u
 path=${shq(p.instancesPath)}
 ${ident}
-if seen=$(cat ${shq(probe)} 2>/dev/null); then echo "SEEN $seen"; rm -f ${shq(probe)}; else echo "SEEN"; fi
+if seen=$(cat ${shq(probe)} 2>/dev/null); then echo "SEEN $seen"; rm -f ${shq(probe)} </dev/null >/dev/null 2>&1 & else echo "SEEN"; fi
 f=$(mktemp); cat > "$f"
 if [ -s "$f" ]; then echo "CPUCMP $(virsh -c qemu:///system cpu-compare "$f" 2>&1 | tr '\\n' ' ')"; else echo "CPUCMP"; fi
 rm -f "$f"

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { destinationScript, fields, judge, sourceScript, type PreflightPlan } from "../../lib/moves/preflight";
 import { cachedPass, noteHostChanged } from "../../lib/moves/preflightCache";
 
@@ -88,7 +88,7 @@ describe("pre-flight scripts", () => {
         return bin;
     }
 
-    it("run under bash and print what the judgement reads; the source's CPU reaches the destination as data", () => {
+    it("run under bash and print what the judgement reads; the source's CPU reaches the destination as data", async () => {
         const dir = mkdtempSync(path.join(tmpdir(), "preflight-"));
         const store = path.join(dir, "instances");
         execFileSync("mkdir", ["-p", store]);
@@ -110,7 +110,8 @@ describe("pre-flight scripts", () => {
         expect(destinationScript(p, probe)).not.toContain("touch");
         const dst = fields(execFileSync("bash", ["-c", destinationScript(p, probe)], { env, encoding: "utf8", input: cpuXml }));
         expect(dst.get("SEEN")).toBe("compute-1");
-        expect(existsSync(probe)).toBe(false); // the destination removes a probe it could read
+        // The destination removes a probe it could read, in the background (the script does not wait for it).
+        await vi.waitFor(() => expect(existsSync(probe)).toBe(false), { timeout: 5000, interval: 20 });
         expect(existsSync(`${dir}/pwned`) || existsSync(`${dir}/pwned2`)).toBe(false);
         expect(judge(p, src, dst)).toEqual([]);
     });
