@@ -9,13 +9,28 @@ export interface Console {
     boots: number[];
     previousTick?: number;
     ticks: { tick: number; uptime: number }[];
+    /** What the guest's kernel said went wrong (an Oops, a panic): why a guest booted again. */
+    kernelTrouble?: string[];
 }
+
+const KERNEL_TROUBLE = /BUG:|Oops|Kernel panic|general protection fault|RIP:|Call Trace:|\S+\+0x[0-9a-f]+\/0x[0-9a-f]+/;
 
 export function parseConsole(text: string): Console {
     const boots = [...text.matchAll(/LIVEMIG-GUEST BOOT (\d+)/g)].map((m) => Number(m[1]));
     const prev = [...text.matchAll(/LIVEMIG-GUEST PREVIOUS-TICK (\d+)/g)].map((m) => Number(m[1])).pop();
     const ticks = [...text.matchAll(/LIVEMIG-GUEST TICK (\d+) UPTIME ([\d.]+)/g)].map((m) => ({ tick: Number(m[1]), uptime: Number(m[2]) }));
-    return { boots, previousTick: prev, ticks };
+    const kernelTrouble = text.split("\n").filter((l) => KERNEL_TROUBLE.test(l)).slice(0, 12).map((l) => l.trim());
+    return { boots, previousTick: prev, ticks, kernelTrouble };
+}
+
+/**
+ * Fails when the guest booted again (a live migration must not restart it), with what its kernel said
+ * first: a stale page after a move shows as an Oops or a panic just before the new boot banner.
+ */
+export function assertNoReboot(c: Console, what: string): void {
+    if (c.boots.length === 0) return;
+    const said = c.kernelTrouble?.length ? `its kernel said: ${JSON.stringify(c.kernelTrouble)}` : "no Oops or panic in the console's last 200 lines";
+    throw new Error(`${what} booted again (boot banner ${c.boots.join(", ")}) where it should have run on; ${said}`);
 }
 
 export async function readConsole(nova: NovaClient, id: string): Promise<Console> {
