@@ -1,12 +1,13 @@
 // Issue 5's figures: the walkthrough's moves of real guests (libvirt/QEMU inside the lab's computes).
 // Each move through `pulumi up` (a placement change) next to the same kind of move by the operator's own
-// tool in the same run (`openstack server migrate --live-migration --host` + polling), shared storage
-// beside block migration, with Nova's migration duration and libvirt's own job figures from the target
-// (`virsh domjobinfo --completed`: downtime, memory transferred). Then the lab's memory footprint.
+// tool in the same run (`openstack server migrate --live-migration --host --wait`), alternating, several
+// times each and compared by medians; shared storage beside block migration, with Nova's migration
+// duration and libvirt's own job figures from the target (`virsh domjobinfo --completed`: downtime,
+// memory transferred). Then the lab's memory footprint.
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitFor, type Server } from "../../lib/openstack";
-import { lastTick, readConsole, ticking } from "../support/guest";
+import { assertNoReboot, lastTick, readConsole, ticking } from "../support/guest";
 import { labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, openstackRun, setStackConfig } from "../support/lab";
 import { ratio, record, secs, timed } from "./support";
 
@@ -43,17 +44,6 @@ export async function figures(nova: NovaClient, id: string, target: string): Pro
     return { novaSeconds, downtimeMs: num("Total downtime"), memoryMiB: num("Memory processed"), diskMiB: num("File processed") ?? num("Disk processed"), libvirtMs: num("Time elapsed") };
 }
 
-function recordMove(what: string, totalMs: number, f: MoveFigures): void {
-    const bandwidth = f.memoryMiB !== undefined && f.libvirtMs ? `${(f.memoryMiB / (f.libvirtMs / 1000)).toFixed(0)} MiB/s` : "n/a";
-    record(
-        B,
-        what,
-        secs(totalMs),
-        `Nova's migration ${f.novaSeconds.toFixed(0)} s; libvirt: ${f.libvirtMs ?? "?"} ms, downtime ${f.downtimeMs ?? "?"} ms, ` +
-            `memory ${f.memoryMiB?.toFixed(1) ?? "?"} MiB → ${bandwidth}`,
-    );
-}
-
 /**
  * The same "done" for both sides: the guest is ACTIVE on `host` with no task, Nova's migration record
  * is completed (the host changes a moment before that), and the guest ticks past `tick` there.
@@ -71,8 +61,7 @@ export async function verified(nova: NovaClient, id: string, host: string, tick:
         ([m]) => !!m && m.dest_compute === host && m.status === "completed",
         { timeoutMs: 120_000, intervalMs: 500, maxIntervalMs: 1000 },
     );
-    const after = await ticking(nova, id, tick, 120_000);
-    if (after.boots.length) throw new Error(`${id} rebooted during its move`);
+    assertNoReboot(await ticking(nova, id, tick, 120_000), `${id} on ${host}`);
 }
 
 /**
@@ -94,11 +83,6 @@ async function lastMoveMs(stack: Stack, id: string): Promise<number> {
     const p = deployment.resources.find((r) => r.type.endsWith(":Placement") && r.outputs?.serverId === id);
     if (!p?.outputs?.lastMove) throw new Error(`no Placement of ${id} with a last move in the state`);
     return p.outputs.lastMove.durationMs;
-}
-
-/** Where `pulumi up`'s time went: the Placement's move, and everything else (the engine, the other resources). */
-function recordSplit(what: string, totalMs: number, placementMs: number): void {
-    record(B, `${what}: the Placement's move / the rest of pulumi up`, `${secs(placementMs)} / ${secs(totalMs - placementMs)}`, "the rest: CLI and program start, the lab stack's other resources, checkpoints");
 }
 
 async function peerMove(nova: NovaClient, id: string, target: string, block: boolean) {
@@ -173,6 +157,53 @@ async function footprint(): Promise<void> {
     record(B, "lab memory (PSS) with the walkthrough's 2 VMs running", `${((total + cp) / 1024).toFixed(2)} GiB`, `control plane ${cp.toFixed(0)} MiB; hosts (MiB): ${perHost.join(", ")}`);
 }
 
+const ROUNDS = 3;
+
+const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+interface Sample {
+    ms: number;
+    figures: MoveFigures;
+    /** Ours only: the Placement's own move, the rest is the engine's and the other resources'. */
+    placementMs?: number;
+}
+
+/**
+ * ROUNDS moves each, ours (a placement change and `pulumi up`) and the peer's, between the two `hosts`,
+ * starting on the first: ours, peer, peer, ours, ours, peer… so that each side moves in both directions,
+ * and ours only runs when the stack's state knows where the guest is (after ours, or after the peer moved
+ * it back to where ours left it).
+ */
+async function alternating(stack: Stack, nova: NovaClient, id: string, hosts: [string, string], placements: (host: string) => ReturnType<typeof servers>, block: boolean) {
+    const ours: Sample[] = [];
+    const peer: Sample[] = [];
+    let at = 0;
+    for (let i = 0; i < 2 * ROUNDS; i++) {
+        const target = hosts[1 - at]!;
+        if (i % 4 === 0 || i % 4 === 3) ours.push(await oursMove(stack, nova, id, target, placements(target)));
+        else peer.push(await peerMove(nova, id, target, block));
+        at = 1 - at;
+    }
+    return { ours, peer };
+}
+
+function report(kind: string, r: { ours: Sample[]; peer: Sample[] }, peerTool: string, note?: string): void {
+    const list = (xs: Sample[]) => xs.map((m) => (m.ms / 1000).toFixed(1)).join(" / ");
+    const figures = (xs: Sample[]) =>
+        `Nova's migration ${xs.map((m) => m.figures.novaSeconds.toFixed(0)).join("/")} s; libvirt ${xs.map((m) => m.figures.libvirtMs ?? "?").join("/")} ms; ` +
+        `downtime ${xs.map((m) => m.figures.downtimeMs ?? "?").join("/")} ms; memory ${xs[0]?.figures.memoryMiB?.toFixed(1) ?? "?"} MiB`;
+    const ours = median(r.ours.map((m) => m.ms));
+    const peer = median(r.peer.map((m) => m.ms));
+    const placement = median(r.ours.map((m) => m.placementMs!));
+    record(B, `${kind}, pulumi up to verified (${ROUNDS} moves, median)`, secs(ours), `${list(r.ours)} s; ${figures(r.ours)}`);
+    record(B, `${kind}: the Placement's move / the rest of pulumi up (medians)`, `${secs(placement)} / ${secs(median(r.ours.map((m) => m.ms - m.placementMs!)))}`, "the rest: CLI and program start, the lab stack's other resources, pre-flight, checkpoints");
+    record(B, `${kind}, peer: ${peerTool} (${ROUNDS} moves, median)`, secs(peer), `${list(r.peer)} s; ${figures(r.peer)}`);
+    record(B, `${kind}: time ours / peer (medians)`, ratio(ours, peer), note);
+}
+
 export async function benchGuests(): Promise<void> {
     await labOpenStack("up");
     await labGuest("register");
@@ -189,23 +220,14 @@ export async function benchGuests(): Promise<void> {
         await footprint();
         await preflightCost();
 
-        // Shared storage: ours compute-1 → compute-2, the peer back compute-2 → compute-1.
-        const sharedOurs = await oursMove(stack, nova, vm, "compute-2", servers("compute-2", "compute-3"));
-        recordMove("shared storage, pulumi up to verified", sharedOurs.ms, sharedOurs.figures);
-        recordSplit("shared storage", sharedOurs.ms, sharedOurs.placementMs);
-        const sharedPeer = await peerMove(nova, vm, "compute-1", false);
-        recordMove("shared storage, peer: openstack server migrate --live-migration --wait", sharedPeer.ms, sharedPeer.figures);
-        record(B, "shared storage: time ours / peer", ratio(sharedOurs.ms, sharedPeer.ms));
-
-        // Block migration: ours compute-3 (local disk) → compute-1, the peer back compute-1 → compute-3.
+        // Each kind of move several times, ours and the peer's alternating in both directions (a single
+        // move's time varies by 2× here from one move to the next), compared by their medians.
+        const shared = await alternating(stack, nova, vm, ["compute-1", "compute-2"], (host) => servers(host, "compute-3"), false);
+        report("shared storage", shared, "openstack server migrate --live-migration --wait");
         const disk = await mustOnHost("compute-3", `du -k /var/lib/nova/instances/${blockVm}/disk | cut -f1`);
-        const blockOurs = await oursMove(stack, nova, blockVm, "compute-1", servers("compute-1", "compute-1"));
-        recordMove("block migration, pulumi up to verified", blockOurs.ms, blockOurs.figures);
-        recordSplit("block migration", blockOurs.ms, blockOurs.placementMs);
-        const blockPeer = await peerMove(nova, blockVm, "compute-3", true);
-        recordMove("block migration, peer: openstack server migrate --live-migration --block-migration --wait", blockPeer.ms, blockPeer.figures);
-        record(B, "block migration: time ours / peer", ratio(blockOurs.ms, blockPeer.ms), `disk copied: ${(Number(disk) / 1024).toFixed(1)} MiB allocated`);
-        record(B, "Nova's migration time, block / shared (ours)", ratio(blockOurs.figures.novaSeconds, sharedOurs.figures.novaSeconds));
+        const block = await alternating(stack, nova, blockVm, ["compute-3", "compute-1"], (host) => servers("compute-1", host), true);
+        report("block migration", block, "the same with --block-migration", `disk copied: ${(Number(disk) / 1024).toFixed(1)} MiB allocated`);
+        record(B, "Nova's migration time, block / shared (ours, medians)", ratio(median(block.ours.map((m) => m.figures.novaSeconds)), median(shared.ours.map((m) => m.figures.novaSeconds))));
     } finally {
         await stack.destroy().catch(() => undefined);
         await remove();
