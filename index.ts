@@ -1,6 +1,6 @@
 // The livemig stack: reads and validates the config, then builds the components in dependency order:
 // compute hosts (libvirt + nova), the GlusterFS cluster, and the instance store on the computes.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./providers/sdk";
 import { readFileSync } from "node:fs";
 import { ComputeHost } from "./components/computeHost";
 import { GlusterCluster } from "./components/glusterCluster";

@@ -1,7 +1,7 @@
 // ComputeHost: a nova compute host prepared for live migration — libvirtd listening for migrations on the
 // chosen transport (TLS by default, with a certificate from the stack's CA), and nova.conf's migration
 // settings. Each part restarts only its own service, and only when its configuration changed.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/sdk";
 import { cephClient, type CephClientSpec } from "../lib/hostscripts/ceph";
 import { libvirtListen, type Transport } from "../lib/hostscripts/libvirt";
 import { novaMigrationConfig, type NovaMigrationSpec } from "../lib/hostscripts/nova";

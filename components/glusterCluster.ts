@@ -1,6 +1,6 @@
 // GlusterCluster: brick disks formatted and mounted on every gluster host, glusterd running, the trusted
 // pool probed from the first host, and the volume created with its bricks in the configured order.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/sdk";
 import { brickDisk, peerProbe, volume, type VolumeSpec } from "../lib/hostscripts/gluster";
 import type { SshTarget } from "../lib/ssh/exec";
 import { RemoteScript } from "../providers/remoteScript";

@@ -2,7 +2,7 @@
 // over them fences a lost member through its BMC and forces its compute service down in Nova; Masakari's
 // monitors on each member report the failure once fenced; the segment and its hosts are registered in
 // Masakari, which then evacuates the failed host's servers.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/sdk";
 import type { FenceDevice } from "../lib/fencing/agent";
 import { haClusterMember, haClusterResources, haMonitors, type ClusterFence, type MonitorLogin } from "../lib/hostscripts/ha";
 import { secretsStdin } from "../lib/hostscripts/prelude";

@@ -1,5 +1,5 @@
 // InstanceStore: the GlusterFS volume mounted at nova's instances path on every compute.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/sdk";
 import { instanceStoreMount } from "../lib/hostscripts/instanceStore";
 import type { SshTarget } from "../lib/ssh/exec";
 import { RemoteScript } from "../providers/remoteScript";

@@ -1,6 +1,6 @@
 // Server: a VM, image-backed or booted from its own bootable volume, with a declared placement that
 // live migrations keep true. The walkthrough's `nova boot` and `nova live-migration`, as one resource.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../providers/sdk";
 import type { MoveSettings, Placement } from "../lib/moves/placement";
 import { BootVolume } from "../providers/bootVolume";
 import { ServerPlacement, type PreflightSettings } from "../providers/placement";

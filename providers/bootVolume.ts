@@ -1,6 +1,6 @@
 // BootVolume: a Cinder volume marked bootable, copied from a Glance image, or empty where the backend
 // cannot copy image data (the lab's fake Cinder driver has no data path).
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { waitForVolumeGone, waitForVolumeStatus } from "../lib/openstack/volumeWait";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";

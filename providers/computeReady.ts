@@ -3,7 +3,7 @@
 // for it: a boot on a compute whose new nova-compute has not reported in yet is refused as "No valid host"
 // (its last heartbeat is that of the process before), and so is one whose libvirtd the stack has just
 // restarted (nova-compute disables itself until it reconnects, and Placement hears of the enable later).
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { computeService, waitSchedulable } from "../lib/moves/service";
 import { waitFor } from "../lib/openstack/wait";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";

@@ -1,7 +1,7 @@
 // Evacuation: recovers servers from a failed compute host onto others (Nova rebuilds them from their
 // shared or volume-backed disks). Refuses while the host may still be running them; see lib/moves/evacuate.
 // Removing the resource (the host is back) unforces the host once Nova marked every evacuation completed.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { evacuateHost, recoverHost, type EvacuationPlan, type Evacuated, type Fencing } from "../lib/moves/evacuate";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";

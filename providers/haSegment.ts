@@ -1,7 +1,7 @@
 // Masakari's failover segments and their hosts, as resources: read() reports what Masakari holds, so a
 // host removed from a segment by hand (or a recovery method changed) shows in `pulumi preview --refresh`
 // and the next `pulumi up` puts it back.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import type { RecoveryMethod, SegmentHost } from "../lib/openstack/masakari";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";

@@ -1,7 +1,7 @@
 // HostMaintenance: "maintenance mode" for a compute host, as code. maintenance: true disables its
 // nova-compute service with a reason and live-migrates every server off it (a few at a time);
 // false (or removing the resource) enables it again.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { disableForMaintenance, drainHost, endMaintenance, type DrainMove } from "../lib/moves/drain";
 import type { MoveSettings } from "../lib/moves/placement";
 import { computeService, waitSchedulable } from "../lib/moves/service";

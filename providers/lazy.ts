@@ -8,7 +8,7 @@
 // process (`pulumi-resource-pulumi-nodejs` runs ./node_modules/@pulumi/pulumi/cmd/dynamic-provider), so the
 // stored form names no path of the machine that wrote it: another clone in another directory works on
 // the same state.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import * as path from "node:path";
 import { PROVIDER_FORM } from "./lazyLoad";
 

@@ -2,7 +2,7 @@
 // read() reports where the server really is, so a server moved by hand shows up in
 // `pulumi preview --refresh` as a planned move back; create/update return only once Nova confirmed the move.
 import { isDeepStrictEqual } from "node:util";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { blockedMove, describePlacement, ensurePlacement, satisfies, type MoveSettings, type Placement } from "../lib/moves/placement";
 import { serverHost } from "../lib/openstack/novaTypes";
 import { preflight } from "../lib/moves/preflight";

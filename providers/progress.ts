@@ -53,6 +53,6 @@ export function engineWarning(message: string, address = process.argv[2]): void 
 }
 
 /** The URN a dynamic resource of this project will have (no parent), to pass as its `progressUrn` input. */
-export function dynamicUrn(p: typeof pulumi, type: string, name: string): pulumi.Output<string> {
+export function dynamicUrn(p: Pick<typeof pulumi, "createUrn">, type: string, name: string): pulumi.Output<string> {
     return p.createUrn(name, `pulumi-nodejs:dynamic/livemig:${type}`);
 }

@@ -4,7 +4,7 @@
 // adds what host configuration needs: `read()` runs a check script so that `pulumi preview --refresh` shows
 // drift, and the next `pulumi up` re-runs the converge script. SSH credentials never become inputs: the
 // provider reads them from the stack's `ssh` config (a Pulumi secret or a key file) in configure().
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { ScriptError, SshConnectError, runScript, type SshCredentials, type SshTarget } from "../lib/ssh/exec";
 import { withPrelude } from "../lib/hostscripts/prelude";
 import { noteHostChanged } from "../lib/moves/preflightCache";

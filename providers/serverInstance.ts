@@ -1,7 +1,7 @@
 // A Nova server, image-backed or booted from a volume. Its placement after creation is the Placement
 // resource's business; this one only creates it (on the desired host when there is one), reads it, and
 // deletes it. (It stands where @pulumi/openstack's compute.Instance would; see README.)
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { waitForServerGone, waitForServerStatus } from "../lib/openstack/serverWait";
 import { serverHost } from "../lib/openstack/novaTypes";
 import { mustHave, openstackClients, type OpenStackClients } from "./openstackClients";

@@ -1,6 +1,6 @@
 // The stack's own CA and per-host certificates for libvirt/QEMU TLS. Private keys are secret outputs:
 // encrypted in the state, never printed.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { createCa, createHostCert, type HostIdentity } from "../lib/tls/certs";
 import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 

@@ -1,6 +1,8 @@
 // The one place the program reads its stack config. It stops the program, before any resource is
 // registered, with every problem listed.
-import * as pulumi from "@pulumi/pulumi";
+import { RunError } from "@pulumi/pulumi/errors";
+import { getProject, getStack } from "@pulumi/pulumi/metadata";
+import { allConfig } from "@pulumi/pulumi/runtime/config";
 import { ConfigError, parseStackConfig } from "./load";
 import type { StackConfig } from "./schema";
 
@@ -12,12 +14,12 @@ const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecr
 
 export function loadStackConfig(): StackConfig {
     try {
-        return parseStackConfig(pulumi.getStack(), pulumi.getProject(), pulumi.runtime.allConfig(), (k) =>
+        return parseStackConfig(getStack(), getProject(), allConfig(), (k) =>
             runtimeConfig.isConfigSecret(k),
         );
     } catch (err) {
         // RunError prints just the message: a config mistake needs no stack trace.
-        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        if (err instanceof ConfigError) throw new RunError(err.message);
         throw err;
     }
 }
