@@ -118,40 +118,55 @@ describe("faults during pulumi up: nothing lost, the next up converges", () => {
         // guest is seen running, is to set the record active again; the next up then moves it.
         const settled = async () => (await Promise.all(ids.map((id) => nova.getServer(id)))).every((s) => s && !taskState(s));
         await waitFor("the moves in flight to settle", settled, 60_000, 2000).catch(() => undefined);
-        for (const id of ids) {
-            const s = (await nova.getServer(id))!;
-            expect(FAKES).toContain(serverHost(s));
-            expect(s["OS-EXT-STS:power_state"]).toBe(1); // running
-            if (s.status !== "ACTIVE" || taskState(s)) {
-                console.log(`  ${id}: ${s.status}, task ${taskState(s)} on ${serverHost(s)} after the restart, running: set active again`);
-                await openstackRun("server", "set", "--state", "active", id);
+        // Servers the restart left mid-move, and when they were set active again: the next up may move them.
+        const resetAt = new Map<string, number>();
+        try {
+            for (const id of ids) {
+                const s = (await nova.getServer(id))!;
+                expect(FAKES).toContain(serverHost(s));
+                expect(s["OS-EXT-STS:power_state"]).toBe(1); // running
+                if (s.status !== "ACTIVE" || taskState(s)) {
+                    console.log(`  ${id}: ${s.status}, task ${taskState(s)} on ${serverHost(s)} after the restart, running: set active again`);
+                    resetAt.set(id, Date.now());
+                    await openstackRun("server", "set", "--state", "active", id);
+                }
+                expect((await nova.getServer(id))?.status).toBe("ACTIVE");
             }
-            expect((await nova.getServer(id))?.status).toBe("ACTIVE");
+            if (first !== "succeeded") {
+                expect(first).toMatch(/fake-3 stays disabled but is not drained|still running where Nova says/);
+                await waitFor("fake-3 to report in again", async () => (await computeService(nova, "fake-3")).state === "up", 120_000, 2000);
+                expect((await stack.up()).summary.result).toBe("succeeded");
+            }
+            const recs = await records("live-migration", ids, since);
+            for (const id of ids) {
+                const mine = recs.filter((m) => m.instance_uuid === id);
+                const moved = mine.filter((m) => done(m.status));
+                const reset = resetAt.get(id);
+                if (moved.length === 0) {
+                    // The restart swallowed the record's last update: the guest did move (it runs on that record's
+                    // destination), but Nova left the record unsettled. Still one move, not two.
+                    console.log(`  ${id}: moved by migration ${mine[0]?.id} whose record stayed ${mine[0]?.status}`);
+                    expect(mine.length).toBe(1);
+                    expect(await hostOf(id)).toBe(mine[0]!.dest_compute);
+                } else if (reset !== undefined) {
+                    // Left mid-move on fake-3: its record may say completed although the destination never took
+                    // the server over (the restart swallowed that half), so the next up moved it. Once since.
+                    const afterReset = moved.filter((m) => Date.parse(`${m.created_at}Z`) >= reset - 1000);
+                    console.log(`  ${id}: records ${mine.map((m) => `${m.id} ${m.status} → ${m.dest_compute}`).join(", ")}`);
+                    expect(afterReset.length).toBeLessThanOrEqual(1);
+                    expect(moved.length).toBeLessThanOrEqual(2);
+                } else expect(moved.length).toBe(1);
+                expect(await hostOf(id)).not.toBe("fake-3");
+            }
+        } finally {
+            // Back into service whatever was found above: the next tests boot servers on fake-3.
+            await setStackConfig(stack, config({ maintenance: [{ host: "fake-3", maintenance: false }] }));
+            await stack.up();
+            // The computes reconnect to RabbitMQ at their own pace; until each reports in again, the scheduler
+            // counts it down and the next test could not boot servers on it.
+            const allUp = async () => (await Promise.all(FAKES.map((h) => computeService(nova, h)))).every((svc) => svc.state === "up");
+            await waitFor("every fake compute to report in after the restart", allUp, 120_000, 2000);
         }
-        if (first !== "succeeded") {
-            expect(first).toMatch(/fake-3 stays disabled but is not drained|still running where Nova says/);
-            await waitFor("fake-3 to report in again", async () => (await computeService(nova, "fake-3")).state === "up", 120_000, 2000);
-            expect((await stack.up()).summary.result).toBe("succeeded");
-        }
-        const recs = await records("live-migration", ids, since);
-        for (const id of ids) {
-            const mine = recs.filter((m) => m.instance_uuid === id);
-            const moved = mine.filter((m) => done(m.status));
-            if (moved.length === 0) {
-                // The restart swallowed the record's last update: the guest did move (it runs on that record's
-                // destination), but Nova left the record unsettled. Still one move, not two.
-                console.log(`  ${id}: moved by migration ${mine[0]?.id} whose record stayed ${mine[0]?.status}`);
-                expect(mine.length).toBe(1);
-                expect(await hostOf(id)).toBe(mine[0]!.dest_compute);
-            } else expect(moved.length).toBe(1);
-            expect(await hostOf(id)).not.toBe("fake-3");
-        }
-        await setStackConfig(stack, config({ maintenance: [{ host: "fake-3", maintenance: false }] }));
-        await stack.up();
-        // The computes reconnect to RabbitMQ at their own pace; until each reports in again, the scheduler
-        // counts it down and the next test could not boot servers on it.
-        const allUp = async () => (await Promise.all(FAKES.map((h) => computeService(nova, h)))).every((svc) => svc.state === "up");
-        await waitFor("every fake compute to report in after the restart", allUp, 120_000, 2000);
     });
 
     it("a drain that fails leaves its host disabled; taking the entry out of the config enables it again", async () => {
