@@ -2,7 +2,6 @@
 // registered, with every problem listed.
 import { RunError } from "@pulumi/pulumi/errors";
 import { getProject, getStack } from "@pulumi/pulumi/metadata";
-import { allConfig } from "@pulumi/pulumi/runtime/config";
 import { ConfigError, parseStackConfig } from "./load";
 import type { StackConfig } from "./schema";
 
@@ -10,11 +9,11 @@ export { ConfigError, parseStackConfig, formatPath } from "./load";
 export * from "./schema";
 
 // `isConfigSecret` is part of the SDK's runtime but not of its published typings.
-const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { allConfig(): Record<string, string>; isConfigSecret(key: string): boolean };
 
 export function loadStackConfig(): StackConfig {
     try {
-        return parseStackConfig(getStack(), getProject(), allConfig(), (k) =>
+        return parseStackConfig(getStack(), getProject(), runtimeConfig.allConfig(), (k) =>
             runtimeConfig.isConfigSecret(k),
         );
     } catch (err) {
