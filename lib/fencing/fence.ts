@@ -31,7 +31,7 @@ export async function powerStatus(host: string, device: FenceDevice): Promise<"o
 export interface FenceResult {
     /** The device already reported the host off: nothing was powered off. */
     alreadyOff: boolean;
-    /** From the first status read to the device confirming "off". */
+    /** From the off command to the device confirming "off". */
     durationMs: number;
 }
 
@@ -45,13 +45,15 @@ export interface FenceOptions {
 /** Powers the host off through its device and returns once the device reports it off; throws FenceError otherwise. */
 export async function fenceOff(host: string, device: FenceDevice, o: FenceOptions = {}): Promise<FenceResult> {
     const start = Date.now();
-    if ((await powerStatus(host, device)) === "off") return { alreadyOff: true, durationMs: Date.now() - start };
     const timeoutMs = o.timeoutMs ?? 60_000;
+    // No status read first: the agent reads it itself before the off command and says "Already OFF" (a
+    // device that cannot be read fails here, and the status read below names why).
     const off = await runFenceAgent({ ...device, powerTimeoutSeconds: Math.max(1, Math.round(timeoutMs / 1000)) }, "off", { timeoutMs: timeoutMs + 10_000 });
+    const alreadyOff = off.exitCode === 0 && /Success: Already OFF/.test(off.output);
     // The agent's own "Success" is not the proof: the device must say "off" when asked again.
     const deadline = start + timeoutMs;
     for (;;) {
-        if ((await powerStatus(host, device)) === "off") return { alreadyOff: false, durationMs: Date.now() - start };
+        if ((await powerStatus(host, device)) === "off") return { alreadyOff, durationMs: Date.now() - start };
         // A failed agent has already waited its own power_timeout for "off".
         if (off.exitCode !== 0 || Date.now() >= deadline) {
             throw new FenceError(

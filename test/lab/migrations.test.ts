@@ -3,6 +3,8 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus, type Server } from "../../lib/openstack";
+import { fenceOff } from "../../lib/fencing/fence";
+import type { FenceDevice } from "../../lib/fencing/agent";
 import { computeService } from "../../lib/moves/service";
 import { pulumiEnv } from "../support/env";
 import { FAKES, bootFakeServers, fakeServer, fakeStackConfig } from "../support/fakes";
@@ -139,6 +141,8 @@ describe("live migration, maintenance and evacuation through pulumi up", () => {
         expect(up.outputs.evacuations?.value?.[host]?.fencing).toMatchObject({ method: "fence-device", alreadyOff: false });
         // The fake compute's "power" is its nova-compute process: the BMC stopped it.
         expect((await labBmc("power", host, "status")).trim()).toBe("Chassis Power is off");
+        // Fencing a host that is off already powers nothing: the agent says so, and the device confirms it.
+        expect(await fenceOff(host, device as unknown as FenceDevice)).toMatchObject({ alreadyOff: true });
         for (const name of [VM, VOL_VM]) expect((await where(name)).host).not.toBe(host);
         // Back: powered on, its nova-compute cleans up; removing the evacuation unforces the host.
         await labBmc("power", host, "on");
