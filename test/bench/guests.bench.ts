@@ -9,7 +9,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitFor, type Server } from "../../lib/openstack";
 import { assertNoReboot, lastTick, readConsole, ticking } from "../support/guest";
 import { labGuest, labHosts, labOpenStack, labTestStack, mustOnHost, openstackRun, setStackConfig } from "../support/lab";
-import { ratio, record, secs, timed } from "./support";
+import { median, ratio, record, secs, timed } from "./support";
 
 const B = "real guests";
 const VM = "vm-live-migration"; // instances on the Gluster store (compute-1/2)
@@ -158,11 +158,6 @@ async function footprint(): Promise<void> {
 }
 
 const ROUNDS = 3;
-
-const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 interface Sample {
     ms: number;

@@ -24,6 +24,11 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; resu
     return { ms: performance.now() - start, result };
 }
 
+export const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 export const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const ratio = (ours: number, peer: number) => `${(ours / peer).toFixed(2)}×`;
 
