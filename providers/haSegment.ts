@@ -116,7 +116,7 @@ export class SegmentHostProvider implements pulumi.dynamic.ResourceProvider<Segm
             );
         }
         const h = existing
-            ? await this.masakari.updateHost(inputs.segmentId, existing.uuid, want)
+            ? await this.masakari.updateHostWhenIdle(inputs.segmentId, existing.uuid, want)
             : await this.masakari.createHost(inputs.segmentId, { name: inputs.name, type: "COMPUTE", control_attributes: "SSH", ...want });
         return { id: h.uuid, outs: this.outputs(inputs, h) };
     }
@@ -143,7 +143,8 @@ export class SegmentHostProvider implements pulumi.dynamic.ResourceProvider<Segm
     }
 
     async update(id: string, _olds: SegmentHostOutputs, news: SegmentHostInputs): Promise<pulumi.dynamic.UpdateResult<SegmentHostOutputs>> {
-        const h = await this.masakari.updateHost(news.segmentId, id, { reserved: news.reserved, ...(news.onMaintenance !== undefined ? { on_maintenance: news.onMaintenance } : {}) });
+        // Right after a recovery Masakari refuses changes to the host until its notification is done.
+        const h = await this.masakari.updateHostWhenIdle(news.segmentId, id, { reserved: news.reserved, ...(news.onMaintenance !== undefined ? { on_maintenance: news.onMaintenance } : {}) });
         return { outs: this.outputs(news, h) };
     }
 

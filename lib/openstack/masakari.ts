@@ -1,6 +1,7 @@
 // Masakari's API (instance HA, service type `instance-ha`, v1): failover segments, the hosts in them,
 // and the notifications its monitors send. Microversion 1.0 covers all of it.
 import { NotFoundError } from "./errors";
+import { sleep } from "./sleep";
 import type { OpenStackSession } from "./session";
 
 export type RecoveryMethod = "auto" | "reserved_host" | "auto_priority" | "rh_priority";
@@ -80,6 +81,35 @@ export class MasakariClient {
         return (await this.session.request<{ host: SegmentHost }>(S, "PUT", `/segments/${enc(segmentId)}/hosts/${enc(hostId)}`, { body: { host: h } })).body.host;
     }
 
+    /**
+     * updateHost, but while Masakari still processes a notification about the host (a recovery: it refuses
+     * any change to the host with 409 "in-use to process notifications" until the notification is done)
+     * it waits, bounded, and tries again.
+     */
+    async updateHostWhenIdle(
+        segmentId: string,
+        hostId: string,
+        h: Partial<Pick<SegmentHost, "reserved" | "on_maintenance" | "control_attributes">>,
+        o: { timeoutMs?: number; intervalMs?: number } = {},
+    ): Promise<SegmentHost> {
+        const timeoutMs = o.timeoutMs ?? 600_000;
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            try {
+                return await this.updateHost(segmentId, hostId, h);
+            } catch (err) {
+                if (!hostInUse(err)) throw err;
+                if (Date.now() >= deadline) {
+                    throw new Error(
+                        `${(err as Error).message}; still so after ${timeoutMs / 1000} s: Masakari has not finished its notification about this host ` +
+                            `(see \`openstack notification list\`). Run pulumi up again once it has`,
+                    );
+                }
+                await sleep(o.intervalMs ?? 2000);
+            }
+        }
+    }
+
     async deleteHost(segmentId: string, hostId: string): Promise<boolean> {
         return this.gone(() => this.session.request(S, "DELETE", `/segments/${enc(segmentId)}/hosts/${enc(hostId)}`, { okStatus: [204] }));
     }
@@ -101,4 +131,10 @@ export class MasakariClient {
             throw err;
         }
     }
+}
+
+/** Masakari's 409 for a host whose notification it is still processing. */
+export function hostInUse(err: unknown): boolean {
+    const e = err as { status?: number; message?: string };
+    return e?.status === 409 && /in-use to process notifications/.test(e.message ?? "");
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
     AuthenticationError,
     NotFoundError,
+    MasakariClient,
     NovaClient,
     OpenStackConnectionError,
     OpenStackHttpError,
@@ -57,6 +58,7 @@ function keystone(body: string, res: ServerResponse): void {
                 catalog: [
                     { type: "compute", endpoints: [{ interface: "public", region_id: "R1", url: `${base}/compute/v2.1` }] },
                     { type: "identity", endpoints: [{ interface: "public", region_id: "R1", url: `${base}/identity/v3` }] },
+                    { type: "instance-ha", endpoints: [{ interface: "public", region_id: "R1", url: `${base}/instance-ha/v1` }] },
                 ],
             },
         }),
@@ -283,5 +285,32 @@ describe("pagination", () => {
         expect((await nova.listServers()).map((s) => s.id)).toEqual(["s0", "s1", "s2"]);
         const listAll = (await import("../../lib/openstack/pagination")).listAll;
         await expect(listAll(nova.session, "compute", "/servers/detail", "servers", { maxPages: 2 })).rejects.toThrow(/more than 2 pages/);
+    });
+});
+
+describe("Masakari", () => {
+    const path = "PUT /instance-ha/v1/segments/seg-1/hosts/host-1";
+    const inUse = { conflictingRequest: { code: 409, message: "Host host-1 can't be updated as it is in-use to process notifications." } };
+
+    it("waits while Masakari still processes a notification about the host, then updates it", async () => {
+        let refusals = 2;
+        routes[path] = (_q, body, res) =>
+            refusals-- > 0 ? json(res, 409, inUse) : json(res, 200, { host: { uuid: "host-1", name: "compute-3", ...JSON.parse(body).host } });
+        const m = new MasakariClient(new OpenStackSession(cloud(), fast));
+        const h = await m.updateHostWhenIdle("seg-1", "host-1", { on_maintenance: false }, { intervalMs: 20 });
+        expect(h.on_maintenance).toBe(false);
+        expect(seen.filter((r) => r.method === "PUT")).toHaveLength(3);
+    });
+
+    it("gives up after its bound with Masakari's words and what to do; any other refusal at once", async () => {
+        routes[path] = (_q, _b, res) => json(res, 409, inUse);
+        const m = new MasakariClient(new OpenStackSession(cloud(), fast));
+        const err = await m.updateHostWhenIdle("seg-1", "host-1", { on_maintenance: false }, { timeoutMs: 100, intervalMs: 20 }).catch((e: Error) => e);
+        expect(String(err)).toMatch(/in-use to process notifications.*still so after 0.1 s: Masakari has not finished its notification about this host .*Run pulumi up again once it has/);
+
+        seen = [];
+        routes[path] = (_q, _b, res) => json(res, 409, { conflictingRequest: { code: 409, message: "something else" } });
+        await expect(m.updateHostWhenIdle("seg-1", "host-1", { reserved: true }, { intervalMs: 20 })).rejects.toThrow(/something else/);
+        expect(seen.filter((r) => r.method === "PUT")).toHaveLength(1);
     });
 });
