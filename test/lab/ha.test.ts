@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MasakariClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { lastTick, restoreComputeServices, restoreSegmentHosts, clearStrandedGuests, ticking } from "../support/guest";
-import { labBmc, labHostRunning, labHosts, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labBmc, labHostRunning, labHosts, labHostsForTest, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
 const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
@@ -82,9 +82,10 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
     }
 
     beforeAll(async () => {
-        // Bare hosts: no other stack's cluster (the lab stack's) may be left on them.
-        await labHosts("down");
-        await labHosts("up");
+        // No other stack's cluster (the lab stack's) may be left on the computes: its daemons stopped and its
+        // files gone, as when a host leaves a segment; this stack then sets up its own cluster on them.
+        await labHostsForTest(COMPUTES);
+        for (const host of COMPUTES) await mustOnHost(host, "rm -f /etc/corosync/corosync.conf /etc/corosync/authkey /var/lib/pacemaker/cib/cib*");
         await labBmc("up");
         ({ stack, remove } = await labTestStack("ha", { ha: true }));
         // The hosts first: an interrupted earlier run may have left computes forced down, which Nova lets
