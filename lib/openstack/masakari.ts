@@ -1,7 +1,7 @@
 // Masakari's API (instance HA, service type `instance-ha`, v1): failover segments, the hosts in them,
 // and the notifications its monitors send. Microversion 1.0 covers all of it.
-import { NotFoundError } from "./errors";
-import { sleep } from "./sleep";
+import { NotFoundError, WaitTimeoutError } from "./errors";
+import { waitFor } from "./wait";
 import type { OpenStackSession } from "./session";
 
 export type RecoveryMethod = "auto" | "reserved_host" | "auto_priority" | "rh_priority";
@@ -93,21 +93,22 @@ export class MasakariClient {
         o: { timeoutMs?: number; intervalMs?: number } = {},
     ): Promise<SegmentHost> {
         const timeoutMs = o.timeoutMs ?? 600_000;
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-            try {
-                return await this.updateHost(segmentId, hostId, h);
-            } catch (err) {
-                if (!hostInUse(err)) throw err;
-                if (Date.now() >= deadline) {
-                    throw new Error(
-                        `${(err as Error).message}; still so after ${timeoutMs / 1000} s: Masakari has not finished its notification about this host ` +
-                            `(see \`openstack notification list\`). Run pulumi up again once it has`,
-                    );
-                }
-                await sleep(o.intervalMs ?? 2000);
-            }
-        }
+        const intervalMs = o.intervalMs ?? 2000;
+        // The refusal is the probe's value (any other error ends the wait at once).
+        const attempt = () => this.updateHost(segmentId, hostId, h).catch((err: unknown) => (hostInUse(err) ? (err as Error) : Promise.reject(err)));
+        const result = await waitFor(`Masakari to let host ${hostId} be changed`, attempt, (v) => !(v instanceof Error), {
+            timeoutMs,
+            intervalMs,
+            maxIntervalMs: intervalMs,
+            describe: (v) => (v as Error).message,
+        }).catch((err: unknown) => {
+            if (!(err instanceof WaitTimeoutError)) throw err;
+            throw new Error(
+                `${err.lastState}; still so after ${timeoutMs / 1000} s: Masakari has not finished its notification about this host ` +
+                    `(see \`openstack notification list\`). Run pulumi up again once it has`,
+            );
+        });
+        return result as SegmentHost;
     }
 
     async deleteHost(segmentId: string, hostId: string): Promise<boolean> {
@@ -134,7 +135,7 @@ export class MasakariClient {
 }
 
 /** Masakari's 409 for a host whose notification it is still processing. */
-export function hostInUse(err: unknown): boolean {
+function hostInUse(err: unknown): boolean {
     const e = err as { status?: number; message?: string };
     return e?.status === 409 && /in-use to process notifications/.test(e.message ?? "");
 }
