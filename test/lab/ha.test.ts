@@ -82,10 +82,8 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
     }
 
     beforeAll(async () => {
-        // No other stack's cluster (the lab stack's) may be left on the computes: its daemons stopped and its
-        // files gone, as when a host leaves a segment; this stack then sets up its own cluster on them.
+        // No other stack's cluster (the lab stack's) is left on the computes: this stack sets up its own.
         await labHostsForTest(COMPUTES);
-        for (const host of COMPUTES) await mustOnHost(host, "rm -f /etc/corosync/corosync.conf /etc/corosync/authkey /var/lib/pacemaker/cib/cib*");
         await labBmc("up");
         ({ stack, remove } = await labTestStack("ha", { ha: true }));
         // The hosts first: an interrupted earlier run may have left computes forced down, which Nova lets

@@ -49,7 +49,10 @@ export async function mustOnHost(host: string, script: string): Promise<string> 
 export async function labHostsForTest(computes: string[]): Promise<void> {
     await labHosts("up");
     const units = "masakari-host-monitor masakari-instance-monitor masakari-process-monitor pacemaker corosync";
-    for (const host of computes) await mustOnHost(host, `systemctl disable --now --quiet ${units} 2>/dev/null || true`);
+    // No other stack's cluster (the lab stack's) is left on them: its daemons stopped and its files gone, as
+    // when a host leaves a segment, so a test that declares HA sets up a cluster of its own.
+    const files = "/etc/corosync/corosync.conf /etc/corosync/authkey /var/lib/pacemaker/cib/cib*";
+    for (const host of computes) await mustOnHost(host, `systemctl disable --now --quiet ${units} 2>/dev/null || true; rm -f ${files}`);
 }
 
 /** Polls `check` (bounded) until it returns true. */
