@@ -245,8 +245,15 @@ done
 cfg=$(mktemp)
 cat > "$cfg" <<'LIVEMIG_EOF'
 ${config}LIVEMIG_EOF
-crm -w configure load replace "$cfg" >/dev/null
-rm -f "$cfg"
+# A member that just joined makes the DC write it into the configuration (its node entry, dc-version), so a
+# replace computed a moment before is refused as out of date (crmsh then fails on its own error path): retry.
+out=$(mktemp)
+for try in 1 2 3 4 5 6 7 8 9 10; do
+  crm -w configure load replace "$cfg" >"$out" 2>&1 && break
+  [ "$try" -lt 10 ] || { tail -n 20 "$out" >&2; echo "cluster ${spec.cluster}: its configuration was refused 10 times (crm configure load replace; see above and: crm_mon -1)" >&2; exit 1; }
+  sleep 3
+done
+rm -f "$cfg" "$out"
 echo "cluster ${spec.cluster}: ${names.length} members online, ${spec.fences.length} fence devices configured"`;
     const check = `
 # Nothing online (a rebuilt host, pacemaker stopped) is drift, not a failed check.
