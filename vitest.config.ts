@@ -27,8 +27,9 @@ function labProject(name: string) {
             poolOptions: { forks: { singleFork: true } },
             testTimeout: 20 * 60_000,
             hookTimeout: 20 * 60_000,
-            // Samples every process's command line while the lab tests run, for the audit.
-            globalSetup: ["test/support/cmdlineSampler.ts"],
+            // Samples every process's command line while the lab tests run, for the audit; the lane's
+            // shared stack (destroyed at the lane's end, before the sampler stops: teardowns run in reverse).
+            globalSetup: ["test/support/cmdlineSampler.ts", "test/support/laneStack.ts"],
         },
     };
 }

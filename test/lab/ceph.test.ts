@@ -5,12 +5,12 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { repoRoot } from "../support/env";
 import { assertNoReboot, clearStrandedGuests, lastTick, restoreComputeServices, ticking } from "../support/guest";
-import { labHosts, labHostsForTest, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labHosts, labHostsForTest, labLaneStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const COMPUTES = ["compute-1", "compute-2", "compute-3"];
 const VOL_VM = "vm-boot-from-vol"; // its disk: a Cinder RBD volume
@@ -20,7 +20,6 @@ const SECRET_UUID = readFileSync(path.join(repoRoot, "lab/ceph/libvirt-secret.uu
 
 describe("Ceph RBD: volume-backed and RBD-disk guests, moved live and evacuated", () => {
     let stack: Stack;
-    let remove: () => Promise<void>;
     const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
     const ids: Record<string, string> = {};
     const ceph = (over: Record<string, unknown> = {}) => ({ monitors: ["10.77.0.1"], key: LAB_KEY, secretUuid: SECRET_UUID, instanceDisks: { pool: "vms", computes: ["compute-2", "compute-3"] }, ...over });
@@ -47,7 +46,7 @@ describe("Ceph RBD: volume-backed and RBD-disk guests, moved live and evacuated"
 
     beforeAll(async () => {
         await labHostsForTest(COMPUTES);
-        ({ stack, remove } = await labTestStack("ceph"));
+        stack = await labLaneStack(inject("laneStack"));
         await configure({ host: "compute-1" }, { host: "compute-2" });
         await setStackConfig(stack, { servers: [] });
         await stack.up();
@@ -56,8 +55,7 @@ describe("Ceph RBD: volume-backed and RBD-disk guests, moved live and evacuated"
 
     afterAll(async () => {
         for (const host of COMPUTES) await labHosts("start", host).catch(() => undefined);
-        await stack?.destroy().catch(() => undefined);
-        await remove?.();
+        // The lane's next file converges what this one leaves (its servers); the lane's end destroys the stack.
         await restoreComputeServices(nova, COMPUTES).catch(() => undefined);
     });
 

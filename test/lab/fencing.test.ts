@@ -3,11 +3,11 @@
 // operator declared it fenced. Nova's view of the compute service never decides it: here nova-compute is
 // stopped (or the host cut off the network) while the guest goes on running.
 import type { Stack } from "@pulumi/pulumi/automation";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { lastTick, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
-import { labBmc, labFenceDevice, labHostRunning, labHosts, labHostsForTest, labTestStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labBmc, labFenceDevice, labHostRunning, labHosts, labHostsForTest, labLaneStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
 const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
@@ -15,7 +15,6 @@ const COMPUTES = ["compute-1", "compute-2", "compute-3"];
 
 describe("fencing before evacuation (real guests, real fence_ipmilan and fence_redfish against the lab's BMCs)", () => {
     let stack: Stack;
-    let remove: () => Promise<void>;
     const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
     let id = "";
     let localId = "";
@@ -59,7 +58,7 @@ describe("fencing before evacuation (real guests, real fence_ipmilan and fence_r
         await labHostsForTest(COMPUTES);
         await labBmc("up");
         await labBmc("fault", "compute-1", "none");
-        ({ stack, remove } = await labTestStack("fencing"));
+        stack = await labLaneStack(inject("laneStack"));
         devices = [await labFenceDevice("compute-1"), await labFenceDevice("compute-2"), await labFenceDevice("compute-3", "fence_redfish")];
         // The hosts first: an interrupted earlier run may have left computes forced down (see restoreComputeServices).
         await setStackConfig(stack, { servers: [], fenceDevices: devices }, ["fenceDevices"]);
@@ -81,8 +80,7 @@ describe("fencing before evacuation (real guests, real fence_ipmilan and fence_r
             if (!(await hostRunning(host))) await labHosts("start", host).catch(() => undefined);
             await mustOnHost(host, "ip link set eth0 up; systemctl start nova-compute").catch(() => undefined);
         }
-        await stack?.destroy().catch(() => undefined);
-        await remove?.();
+        // The lane's next file converges what this one leaves (its servers); the lane's end destroys the stack.
         for (const host of COMPUTES) {
             const svc = await computeService(nova, host).catch(() => undefined);
             if (svc) await nova.updateComputeService(String(svc.id), { status: "enabled", forcedDown: false }).catch(() => undefined);

@@ -2,13 +2,13 @@
 // by the stack itself, instances on the Gluster store the stack built (compute-1/2) or on local disk
 // (compute-3). The walkthrough's moves carry running guests whose tick counter must not restart.
 import type { Stack } from "@pulumi/pulumi/automation";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost, waitForServerStatus } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { assertNoReboot, diskState, lastTick, readConsole, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
 import { GlanceClient } from "../../lib/openstack";
 import { TEST_SASL_PASSWORDS } from "../support/secrets";
-import { labHosts, labHostsForTest, labTestStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
+import { labHosts, labHostsForTest, labLaneStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
 
 const INSTANCES = "/var/lib/nova/instances";
 const VM = "vm-live-migration";
@@ -17,7 +17,6 @@ const COMPUTES = ["compute-1", "compute-2", "compute-3"];
 
 describe("real guests on libvirt/QEMU in the lab's computes", () => {
     let stack: Stack;
-    let remove: () => Promise<void>;
     const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
     const ids: Record<string, string> = {};
     const extra: string[] = [];
@@ -32,7 +31,7 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
 
     beforeAll(async () => {
         await labHostsForTest(COMPUTES);
-        ({ stack, remove } = await labTestStack("guests"));
+        stack = await labLaneStack(inject("laneStack"));
         // The hosts first: an interrupted earlier run may have left computes forced down (see restoreComputeServices).
         await setStackConfig(stack, { servers: [] });
         await stack.up();
@@ -44,8 +43,7 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
         // A failed evacuation test may leave compute-1 dead: its servers could not be deleted then.
         await labHosts("start", "compute-1").catch(() => undefined);
         for (const id of extra) await nova.deleteServer(id).catch(() => undefined);
-        await stack?.destroy().catch(() => undefined);
-        await remove?.();
+        // The lane's next file converges what this one leaves (its servers); the lane's end destroys the stack.
         for (const host of COMPUTES) {
             const svc = await computeService(nova, host).catch(() => undefined);
             if (svc) await nova.updateComputeService(String(svc.id), { status: "enabled", forcedDown: false }).catch(() => undefined);

@@ -1,6 +1,6 @@
 // Driving the lab from tests: its hosts (lab/hosts/hosts) and commands run inside them.
 import { execFile, spawn } from "node:child_process";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
@@ -73,22 +73,46 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
  */
 export async function labTestStack(name: string, o: { ha?: boolean } = {}): Promise<{ stack: Stack; remove(): Promise<void> }> {
     const stackName = `test-${name}-${process.pid}`;
-    const file = path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`);
-    copyFileSync(path.join(repoRoot, "stacks/Pulumi.lab.yaml"), file);
+    const stack = await openLabStack(stackName, o);
+    return { stack, remove: () => removeLabStack(stackName, false) };
+}
+
+/**
+ * The lane's stack (`inject("laneStack")`: test/support/laneStack.ts names it): one stack with the lab's config for all
+ * the files of a lane that take the real computes one after the other. Each file sets the config it needs
+ * and its first `up` converges what the file before it left (its servers deleted, its cluster gone); the
+ * hosts' configuration stays (the CA, the certificates, nova-compute), so a file does not restart every
+ * libvirtd and nova-compute of the lab again. The lane's end destroys it.
+ */
+export async function labLaneStack(stackName: string, o: { ha?: boolean } = {}): Promise<Stack> {
+    return openLabStack(stackName, o);
+}
+
+async function labStackOptions() {
     const { PULUMI_CONFIG_PASSPHRASE: _p, ...env } = pulumiEnv("lab-tests");
-    const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName, workDir: repoRoot },
-        { envVars: { ...env, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(repoRoot, "stacks/lab.passphrase") }, pulumiCommand: await pulumiCommand() },
-    );
+    return { envVars: { ...env, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(repoRoot, "stacks/lab.passphrase") }, pulumiCommand: await pulumiCommand() };
+}
+
+async function openLabStack(stackName: string, o: { ha?: boolean }): Promise<Stack> {
+    copyFileSync(path.join(repoRoot, "stacks/Pulumi.lab.yaml"), path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`));
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: repoRoot }, await labStackOptions());
     // Automatic recovery only where a test is about it: elsewhere it would race the test's own moves.
     if (!o.ha) await stack.removeConfig("ha");
-    return {
-        stack,
-        async remove() {
-            await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
-            rmSync(file, { force: true });
-        },
-    };
+    return stack;
+}
+
+/** Removes a stack of labTestStack/labLaneStack, and its config file; with `destroy`, what it configured first. */
+export async function removeLabStack(stackName: string, destroy: boolean): Promise<void> {
+    const file = path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`);
+    if (!existsSync(file)) return;
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: repoRoot }, await labStackOptions());
+    if (destroy) {
+        await stack.destroy().catch((err: Error) => {
+            console.error(`${stackName}: pulumi destroy failed (what it configured stays on the lab's hosts; the next test's up converges it):\n${err.message}`);
+        });
+    }
+    await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
+    rmSync(file, { force: true });
 }
 
 /** A throw-away stack of the main project with the given config (no hosts file), for cloud-side tests. */
