@@ -10,7 +10,7 @@ import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/o
 import { computeService } from "../../lib/moves/service";
 import { repoRoot } from "../support/env";
 import { assertNoReboot, clearStrandedGuests, lastTick, restoreComputeServices, ticking } from "../support/guest";
-import { labHosts, labHostsForTest, labLaneStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labHosts, labHostsForTest, openLabStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const COMPUTES = ["compute-1", "compute-2", "compute-3"];
 const VOL_VM = "vm-boot-from-vol"; // its disk: a Cinder RBD volume
@@ -46,7 +46,7 @@ describe("Ceph RBD: volume-backed and RBD-disk guests, moved live and evacuated"
 
     beforeAll(async () => {
         await labHostsForTest(COMPUTES);
-        stack = await labLaneStack(inject("laneStack"));
+        stack = await openLabStack(inject("laneStack"));
         await configure({ host: "compute-1" }, { host: "compute-2" });
         await setStackConfig(stack, { servers: [] });
         await stack.up();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { NovaClient, OpenStackSession, loadCloud, serverHost } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { lastTick, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
-import { labBmc, labFenceDevice, labHostRunning, labHosts, labHostsForTest, labLaneStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labBmc, labFenceDevice, labHostRunning, labHosts, labHostsForTest, openLabStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
 const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
@@ -58,7 +58,7 @@ describe("fencing before evacuation (real guests, real fence_ipmilan and fence_r
         await labHostsForTest(COMPUTES);
         await labBmc("up");
         await labBmc("fault", "compute-1", "none");
-        stack = await labLaneStack(inject("laneStack"));
+        stack = await openLabStack(inject("laneStack"));
         devices = [await labFenceDevice("compute-1"), await labFenceDevice("compute-2"), await labFenceDevice("compute-3", "fence_redfish")];
         // The hosts first: an interrupted earlier run may have left computes forced down (see restoreComputeServices).
         await setStackConfig(stack, { servers: [], fenceDevices: devices }, ["fenceDevices"]);

@@ -8,7 +8,7 @@ import { computeService } from "../../lib/moves/service";
 import { assertNoReboot, diskState, lastTick, readConsole, restoreComputeServices, clearStrandedGuests, ticking } from "../support/guest";
 import { GlanceClient } from "../../lib/openstack";
 import { TEST_SASL_PASSWORDS } from "../support/secrets";
-import { labHosts, labHostsForTest, labLaneStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
+import { labHosts, labHostsForTest, openLabStack, mustOnHost, onHost, setStackConfig, waitFor } from "../support/lab";
 
 const INSTANCES = "/var/lib/nova/instances";
 const VM = "vm-live-migration";
@@ -31,7 +31,7 @@ describe("real guests on libvirt/QEMU in the lab's computes", () => {
 
     beforeAll(async () => {
         await labHostsForTest(COMPUTES);
-        stack = await labLaneStack(inject("laneStack"));
+        stack = await openLabStack(inject("laneStack"));
         // The hosts first: an interrupted earlier run may have left computes forced down (see restoreComputeServices).
         await setStackConfig(stack, { servers: [] });
         await stack.up();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MasakariClient, NovaClient, OpenStackSession, loadCloud, serverHost, taskState } from "../../lib/openstack";
 import { computeService } from "../../lib/moves/service";
 import { lastTick, restoreComputeServices, restoreSegmentHosts, clearStrandedGuests, ticking } from "../support/guest";
-import { labBmc, labHostRunning, labHosts, labHostsForTest, labLaneStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
+import { labBmc, labHostRunning, labHosts, labHostsForTest, openLabStack, mustOnHost, onHost, runningCopies, setStackConfig, waitFor } from "../support/lab";
 
 const VM = "vm-live-migration"; // on the Gluster store
 const LOCAL_VM = "vm-block-migration"; // on compute-3's local disk
@@ -84,7 +84,7 @@ describe("automatic recovery: Masakari over Corosync/Pacemaker with STONITH thro
         // No other stack's cluster (the lab stack's) is left on the computes: this stack sets up its own.
         await labHostsForTest(COMPUTES);
         await labBmc("up");
-        stack = await labLaneStack(inject("laneStack"), { ha: true });
+        stack = await openLabStack(inject("laneStack"), { ha: true });
         // The hosts first: an interrupted earlier run may have left computes forced down, which Nova lets
         // go only once their nova-compute runs again.
         await setStackConfig(stack, { servers: [] });

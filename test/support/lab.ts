@@ -77,33 +77,31 @@ export async function labTestStack(name: string, o: { ha?: boolean } = {}): Prom
     return { stack, remove: () => removeLabStack(stackName, false) };
 }
 
-/**
- * The lane's stack (`inject("laneStack")`: test/support/laneStack.ts names it): one stack with the lab's config for all
- * the files of a lane that take the real computes one after the other. Each file sets the config it needs
- * and its first `up` converges what the file before it left (its servers deleted, its cluster gone); the
- * hosts' configuration stays (the CA, the certificates, nova-compute), so a file does not restart every
- * libvirtd and nova-compute of the lab again. The lane's end destroys it.
- */
-export async function labLaneStack(stackName: string, o: { ha?: boolean } = {}): Promise<Stack> {
-    return openLabStack(stackName, o);
-}
+const stackFile = (stackName: string) => path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`);
 
 async function labStackOptions() {
     const { PULUMI_CONFIG_PASSPHRASE: _p, ...env } = pulumiEnv("lab-tests");
     return { envVars: { ...env, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(repoRoot, "stacks/lab.passphrase") }, pulumiCommand: await pulumiCommand() };
 }
 
-async function openLabStack(stackName: string, o: { ha?: boolean }): Promise<Stack> {
-    copyFileSync(path.join(repoRoot, "stacks/Pulumi.lab.yaml"), path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`));
+/**
+ * A stack of the main project with the lab stack's config, by name: a file's own (labTestStack) or its
+ * lane's, `inject("laneStack")` (test/support/laneStack.ts). A lane's files that take the real computes one
+ * after the other share it: each sets the config it needs and its first `up` converges what the file
+ * before left (its servers, its cluster), while the hosts' configuration stays (the CA, the certificates,
+ * nova-compute), so no file restarts every libvirtd and nova-compute again. The lane's end destroys it.
+ */
+export async function openLabStack(stackName: string, o: { ha?: boolean } = {}): Promise<Stack> {
+    copyFileSync(path.join(repoRoot, "stacks/Pulumi.lab.yaml"), stackFile(stackName));
     const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: repoRoot }, await labStackOptions());
     // Automatic recovery only where a test is about it: elsewhere it would race the test's own moves.
     if (!o.ha) await stack.removeConfig("ha");
     return stack;
 }
 
-/** Removes a stack of labTestStack/labLaneStack, and its config file; with `destroy`, what it configured first. */
+/** Removes a stack of openLabStack, and its config file; with `destroy`, what it configured first. */
 export async function removeLabStack(stackName: string, destroy: boolean): Promise<void> {
-    const file = path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`);
+    const file = stackFile(stackName);
     if (!existsSync(file)) return;
     const stack = await LocalWorkspace.selectStack({ stackName, workDir: repoRoot }, await labStackOptions());
     if (destroy) {
@@ -127,7 +125,7 @@ export async function configuredTestStack(name: string, config: Record<string, u
         stack,
         async remove() {
             await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
-            rmSync(path.join(repoRoot, "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+            rmSync(stackFile(stackName), { force: true });
         },
     };
 }

@@ -1,4 +1,4 @@
-// vitest globalSetup of the lab lanes: names the lane's stack (labLaneStack in ./lab.ts), which the lane's
+// vitest globalSetup of the lab lanes: names the lane's stack (openLabStack in ./lab.ts), which the lane's
 // files share one after the other, and destroys it once the lane is done.
 import { removeLabStack } from "./lab";
 
