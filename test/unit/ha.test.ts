@@ -1,6 +1,11 @@
 // The HA host scripts' rendered configuration: Corosync's cluster, Pacemaker's fencing, the monitors'.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { clusterConfig, corosyncConf, haClusterMember, monitorsConf, type HaClusterSpec } from "../../lib/hostscripts/ha";
+import { clusterConfig, corosyncConf, haClusterMember, haClusterResources, monitorsConf, type HaClusterSpec } from "../../lib/hostscripts/ha";
+import { withPrelude } from "../../lib/hostscripts/prelude";
 
 const spec: HaClusterSpec = {
     cluster: "lab-computes",
@@ -54,5 +59,41 @@ describe("HA host scripts", () => {
         expect(conf).toContain("disable_ipmi_check = false"); // answered by Pacemaker's fencing history
         expect(conf).toContain("monitoring_interval = 2");
         expect(conf.trimEnd().split("\n").pop()).toBe("api_interface = public"); // the password line follows, from a secret
+    });
+
+    // The lab test runs this against real Pacemaker, where a member's late join refuses the replace only now
+    // and then; here a stub crm refuses it a given number of times (sleep is a stub too: no waiting).
+    function fencingStep(refusals: number) {
+        const dir = mkdtempSync(path.join(tmpdir(), "livemig-crm-"));
+        const stub = (name: string, body: string) => {
+            writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`);
+            chmodSync(path.join(dir, name), 0o755);
+        };
+        stub("crm_mon", spec.nodes.map((n) => `echo '<node name="${n.name}" id="1" online="true" standby="false"/>'`).join("\n"));
+        stub("sleep", "exit 0");
+        stub("crm", `n=$(cat ${dir}/tries 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/tries
+if [ "$n" -lt ${refusals} ]; then echo "NameError: name 'cibadmin_opt' is not defined" >&2; exit 1; fi
+cp "\${@: -1}" ${dir}/loaded`);
+        const r = spawnSync("bash", ["-c", withPrelude(haClusterResources(spec).create)], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: "utf8" });
+        const read = (f: string) => (existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), "utf8") : "");
+        const out = { ...r, tries: Number(read("tries")), loaded: read("loaded") };
+        rmSync(dir, { recursive: true, force: true });
+        return out;
+    }
+
+    it("load the fencing configuration again when a member's join made the first replace out of date", () => {
+        const r = fencingStep(3);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.tries).toBe(4);
+        expect(r.loaded).toBe(clusterConfig(spec));
+        expect(r.stdout).toContain("cluster lab-computes: 3 members online, 3 fence devices configured");
+    });
+
+    it("give up after 10 refusals with crmsh's last words and what to look at", () => {
+        const r = fencingStep(100);
+        expect(r.status).not.toBe(0);
+        expect(r.tries).toBe(10);
+        expect(r.stderr).toContain("NameError: name 'cibadmin_opt' is not defined");
+        expect(r.stderr).toContain("cluster lab-computes: its configuration was refused 10 times (crm configure load replace; see above and: crm_mon -1)");
     });
 });
