@@ -125,10 +125,18 @@ export class ComputeHost extends pulumi.ComponentResource {
                 virtType: args.novaCompute.virtType,
                 cpuMode: args.novaCompute.cpuMode,
             });
-            // After the migration settings (both edit nova.conf) and libvirtd (the driver connects to it).
+            // After the migration settings (both edit nova.conf) and libvirtd (the driver connects to it); run
+            // again when libvirtd restarted, so that nova-compute connects to the new one at once.
+            const libvirtSince = this.libvirt.stdout.apply((o) => /libvirtd active since (\S+)/.exec(o)?.[1] ?? "");
             this.novaCompute = new RemoteScript(
                 `${name}-nova-compute`,
-                { host, step: "nova-compute", ...step, stdin: pulumi.secret(pulumi.output(args.novaCompute.controllerSettings).apply((t) => secretsStdin([t]))) },
+                {
+                    host,
+                    step: "nova-compute",
+                    ...step,
+                    stdin: pulumi.secret(pulumi.output(args.novaCompute.controllerSettings).apply((t) => secretsStdin([t]))),
+                    triggers: [libvirtSince],
+                },
                 { parent: this, dependsOn: [this.novaConfig, this.libvirt, ...(this.ceph ? [this.ceph] : [])], ...frozen },
             );
             new ComputeServiceReady(
@@ -136,7 +144,7 @@ export class ComputeHost extends pulumi.ComponentResource {
                 {
                     host: host.name,
                     activeSince: this.novaCompute.stdout.apply((o) => /nova-compute active since (\S+)/.exec(o)?.[1] ?? ""),
-                    libvirtSince: this.libvirt.stdout.apply((o) => /libvirtd active since (\S+)/.exec(o)?.[1] ?? ""),
+                    libvirtSince,
                     timeoutSeconds: 300,
                 },
                 { parent: this },

@@ -11,7 +11,8 @@ import { LazyResource, lazyProvider, methodsOf } from "./lazy";
 
 /**
  * nova-compute disables its own service ("AUTO: Connection to libvirt lost") while libvirtd restarts, and
- * enables it again once it reconnected; a boot in between finds no valid host. A disable by an operator
+ * enables it again once it reconnected (the stack restarts it after libvirtd, so that is at its start); a
+ * boot in between finds no valid host. A disable by an operator
  * (any other reason) is theirs and not waited out.
  */
 const autoDisabled = (s: { status: string; disabled_reason?: string | null }) => s.status === "disabled" && /^AUTO:/.test(s.disabled_reason ?? "");

@@ -76,6 +76,13 @@ mkdir -p ${cmd(spec.instancesPath)}
 systemctl enable --quiet nova-compute.service
 if [ \${#CHANGED[@]} -gt 0 ]; then systemctl restart nova-compute.service; echo "nova-compute (re)started"
 else systemctl is-active --quiet nova-compute.service || systemctl start nova-compute.service; fi
+# A libvirtd (re)started after nova-compute cut its connection: nova-compute then disables its service
+# ("AUTO: Connection to libvirt lost") and connects again only at its next periodic task, up to a minute
+# later. Restarted, it connects at once, and the host is schedulable again sooner.
+since() { systemctl show -p ActiveEnterTimestampMonotonic --value "$1"; }
+if systemctl is-active --quiet libvirtd.service && [ "$(since libvirtd.service)" -gt "$(since nova-compute.service)" ]; then
+  systemctl restart nova-compute.service; echo "nova-compute restarted: libvirtd restarted after it"
+fi
 systemctl is-active --quiet nova-compute.service || { journalctl -u nova-compute --no-pager -n 20 >&2; exit 1; }
 # When this nova-compute started: Nova counts the service up once it reported in after that.
 echo "nova-compute active since $(date -u -d "$(systemctl show -p ActiveEnterTimestamp --value nova-compute.service)" +%Y-%m-%dT%H:%M:%SZ)"`;
