@@ -1,6 +1,13 @@
-// vitest globalSetup of the lab tests: samples every process's command line (of this machine and of the
+// vitest globalSetup of the lab tests: records every process's command line (of this machine and of the
 // lab's hosts, whose processes the root pid namespace sees) all through the suite, so that the audit
 // afterwards (test/audit/secrets.test.ts) can show that no secret was ever passed on a command line.
+//
+// Every exec is reported by the kernel's process-events connector, read by forkstat (Debian's package):
+// a command that ends within a millisecond is seen too, and the cost is one read per exec. Reading every
+// process's command line ten times a second, as this did before, missed such commands and took ~6% of
+// the 2-core machine for two lanes. A sweep of /proc once a second stays as a backstop (a process that
+// changed its command line after its exec, or events lost in a burst).
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { repoRoot } from "./env";
@@ -8,10 +15,18 @@ import { repoRoot } from "./env";
 /** One file per lab project (the lanes run side by side, each with its own sampler): cmdlines-<project>.json. */
 export const CMDLINES_DIR = path.join(repoRoot, ".pulumi-state", "audit");
 
-export default function setup(project: { name: string }): () => void {
+/** The command line in one of forkstat's exec lines (`04:39:09 exec  26593   /bin/true --x`), else undefined. */
+export function forkstatExec(line: string): string | undefined {
+    return /^\S+\s+exec\s+\d+\s+(.*)$/.exec(line)?.[1]?.trim() || undefined;
+}
+
+/** What each lane's recorder runs once it is ready: a command of a millisecond that the audit must find. */
+export const execProbe = (project: string) => `livemig-exec-probe-${project}`;
+
+export default async function setup(project: { name: string }): Promise<() => Promise<void>> {
     const file = path.join(CMDLINES_DIR, `cmdlines-${project.name}.json`);
     const seen = new Set<string>();
-    const sample = () => {
+    const sweep = () => {
         for (const pid of readdirSync("/proc")) {
             if (!/^\d+$/.test(pid)) continue;
             try {
@@ -22,10 +37,45 @@ export default function setup(project: { name: string }): () => void {
             }
         }
     };
-    const timer = setInterval(sample, 100);
-    return () => {
+    const execs = spawn("forkstat", ["-l", "-e", "exec"], { stdio: ["ignore", "pipe", "pipe"] });
+    let rest = "";
+    let ready: () => void = () => undefined;
+    const listening = new Promise<void>((resolve) => (ready = resolve));
+    execs.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        ready(); // forkstat prints its column header once it listens
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) {
+            const cmd = forkstatExec(line);
+            if (cmd) seen.add(cmd);
+        }
+    });
+    let stderr = "";
+    execs.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    // A recorder that ends before the lane does saw only part of it: the lane fails rather than the audit passing on that.
+    let stopping = false;
+    let early = "";
+    const ended = new Promise<void>((resolve) => {
+        execs.on("error", (err) => {
+            early ||= `${err.message} (forkstat comes with ./run's Debian packages)`;
+            resolve();
+        });
+        execs.on("close", (code, signal) => {
+            if (!stopping) early ||= `${signal ?? `exit ${code}`}: ${stderr.trim()}`;
+            resolve();
+        });
+    });
+    await Promise.race([listening, ended, new Promise((r) => setTimeout(r, 10_000))]);
+    await new Promise((resolve) => execFile("/bin/true", [execProbe(project.name)], resolve));
+    sweep();
+    const timer = setInterval(sweep, 1000);
+    return async () => {
         clearInterval(timer);
-        sample();
+        sweep();
+        stopping = true;
+        if (!early) execs.kill("SIGTERM");
+        await ended;
+        if (early) throw new Error(`${project.name}: forkstat, the exec recorder of the secrets audit, ended before the lane did (${early})`);
         mkdirSync(CMDLINES_DIR, { recursive: true, mode: 0o700 });
         writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), cmdlines: [...seen] }), { mode: 0o600 });
     };
