@@ -43,6 +43,15 @@ bridge_has_addr() {
 
 proc_starttime() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; awk '{ print $20 }' <<<"$s"; }
 
+# pidfile_write FILE PID: records PID and its start time, for pidfile_pid. Written aside, then renamed:
+# the lab and the BMCs poll these files while the process starts, and a plain `>` would let them read
+# one empty (between truncation and write) and take a starting host or daemon for dead.
+pidfile_write() {
+  local st
+  st=$(proc_starttime "$2") || return 1
+  printf '%s %s\n' "$2" "$st" >"$1.new" && mv -f "$1.new" "$1"
+}
+
 # pidfile_pid FILE: prints the PID recorded in FILE if that process is still the one recorded.
 pidfile_pid() {
   local pid st

@@ -96,7 +96,7 @@ svc_start_locked() {
     cd "$OS_RUN" || exit 1
     exec setsid "${SVC_CMD[@]}" </dev/null >>"$OS_LOGS/$name.out" 2>&1 ) &
   pid=$!
-  echo "$pid $(proc_starttime "$pid")" > "$(pidfile "$name")"
+  pidfile_write "$(pidfile "$name")" "$pid" || osdie "$name ended as soon as it started; its output: $OS_LOGS/$name.out"
   echo "  started $name (pid $pid)" >&2
 }
 
