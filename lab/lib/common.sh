@@ -41,7 +41,9 @@ bridge_has_addr() {
   grep -q " $1/" <<<"$addrs"
 }
 
-# In bash alone: the lab polls it every 0.2 s while a host boots, and a cat and an awk per poll added up.
+# proc_starttime PID: the process's start time (field 22 of /proc/PID/stat, as lab/bmc/bmc.py reads it),
+# for pid files that a reused PID cannot fool. Read by bash itself, no cat or awk: `hosts start` asks
+# every 0.2 s while a host boots.
 proc_starttime() {
   local s f
   read -r s 2>/dev/null <"/proc/$1/stat" || return 1

@@ -32,6 +32,18 @@ describe("the lab's pid files", () => {
         expect(existsSync(`${file}.new`)).toBe(false);
     });
 
+    it("record the start time the BMCs compare (field 22 of /proc/PID/stat), whatever the command's name", () => {
+        // A name with ") " and spaces: the fields are counted after the last closing parenthesis.
+        const run = bash(`printf 'a) b c' > /proc/$$/comm && pidfile_write "$2" "$$" && echo "$$" && cat /proc/$$/stat`);
+        expect(run.status, run.stderr).toBe(0);
+        const [pid, stat] = run.stdout.split("\n");
+        expect(stat).toContain("(a) b c)");
+        // The test's own reading of the same line: fields 3 on follow the last ") ".
+        const starttime = stat!.slice(stat!.lastIndexOf(") ") + 2).split(" ")[19];
+        expect(starttime).toMatch(/^\d+$/);
+        expect(readFileSync(file, "utf8")).toBe(`${pid} ${starttime}\n`);
+    });
+
     it("keep the previous record whole when the new one cannot be put in place", () => {
         writeFileSync(file, "123 456\n");
         // An mv that fails after the new record was written aside, as a full disk or a crash would leave it.
