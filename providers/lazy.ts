@@ -33,13 +33,13 @@ export function lazyProvider(file: string, exportName: string, methods: readonly
     // providers without update (the certificates): their dependents would see unknown outputs in the
     // preview and plan a replacement; their old form keeps working.
     const upgrades = methods.includes("diff") && methods.includes("update");
-    // The sources are TypeScript: sucrase compiles them on require (types stripped, no type check), and is
-    // registered once per process (the older form's text shares the flag).
+    // The sources are TypeScript: providers/registerTs.js compiles them on require (sucrase, cached), and is
+    // registered once per process (older texts, which register sucrase itself, share the flag).
     const text = `// ${PROVIDER_FORM}: ${exportName} of ${module}
 exports.handler = function () {
-  const r = (globalThis.__livemigProviders = globalThis.__livemigProviders || {});
-  if (!r["ts#registered"]) { require("sucrase/register/ts"); r["ts#registered"] = true; }
-  return require(require("path").resolve(process.cwd(), ${JSON.stringify(relative(path.join(__dirname, "lazyLoad")))}))
+  const r = (globalThis.__livemigProviders = globalThis.__livemigProviders || {}), p = require("path");
+  if (!r["ts#registered"]) { require(p.resolve(process.cwd(), ${JSON.stringify(relative(path.join(__dirname, "registerTs")))})); r["ts#registered"] = true; }
+  return require(p.resolve(process.cwd(), ${JSON.stringify(relative(path.join(__dirname, "lazyLoad")))}))
     .loadProvider(${JSON.stringify(module)}, ${JSON.stringify(exportName)}, ${JSON.stringify(methods)}, ${upgrades});
 };
 `;
