@@ -17,15 +17,18 @@ const SUCRASE = require("sucrase/package.json").version;
 const ROOT = process.env.LIVEMIG_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "livemig");
 const DIR = path.join(ROOT, "ts", `sucrase-${SUCRASE}`);
 
+const OPTIONS = { transforms: ["imports", "typescript"] };
+
 function compile(code, filePath) {
-    return transform(code, { transforms: ["imports", "typescript"], filePath }).code;
+    return transform(code, { ...OPTIONS, filePath }).code;
 }
 
 /** The cached output for this source, or the compiled one, stored (atomically: other processes read it). */
 function cached(code, filePath) {
     const entry = path.join(DIR, `${crypto.createHash("sha256").update(filePath).digest("hex").slice(0, 32)}.js`);
-    // The first line names the source's hash: an edited source misses, and its entry is replaced.
-    const header = `// ${crypto.createHash("sha256").update(code).digest("hex")}\n`;
+    // The first line names the hash of the source and the options: an edited source (or a change of the
+    // options here) misses, and its entry is replaced.
+    const header = `// ${crypto.createHash("sha256").update(JSON.stringify(OPTIONS)).update("\0").update(code).digest("hex")}\n`;
     try {
         const text = fs.readFileSync(entry, "utf8");
         if (text.startsWith(header)) return text.slice(header.length);
