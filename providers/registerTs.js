@@ -2,8 +2,9 @@
 // for the dynamic-provider process (providers/lazy.ts): sucrase strips the types (no type check; that is
 // `./run test`'s job) and keeps every line where it was, so stack traces need no source map. Each compiled
 // file is kept in a disk cache, one entry per source file, reused while the source and sucrase are the
-// same: every `pulumi preview`/`up` starts the program and a provider process, and compiling ~60 modules
-// again in each cost ~0.3–0.5 s of CPU. Plain JavaScript: it runs before anything can compile TypeScript.
+// same: every `pulumi preview`/`up` starts the program and a provider process, and loading the project's 80
+// modules took 1.45 CPU-s compiling them, 0.69 from the cache. Plain JavaScript: it runs before anything
+// can compile TypeScript. A source that does not compile throws sucrase's error, which names the file.
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");

@@ -1,8 +1,8 @@
 // providers/registerTs.js in a real Node.js process, as the program and the provider process load it:
 // TypeScript compiled on require with its lines kept, and the compiled file taken from the disk cache
 // while its source is unchanged.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -26,7 +26,12 @@ describe("providers/registerTs.js", () => {
     /** Runs `script` in node with the hook registered; returns its stdout. */
     const node = (script: string, cacheDir = cache) =>
         execFileSync(process.execPath, ["-r", REGISTER, "-e", script], { cwd: dir, env: { ...process.env, LIVEMIG_CACHE_DIR: cacheDir }, encoding: "utf8" }).trim();
-    const entries = () => readdirSync(path.join(cache, "ts", readdirSync(path.join(cache, "ts"))[0]!)).map((f) => path.join(cache, "ts", readdirSync(path.join(cache, "ts"))[0]!, f));
+    /** The cache's entries (one directory per sucrase version, so one here). */
+    const entries = () => {
+        const [version] = readdirSync(path.join(cache, "ts"));
+        const d = path.join(cache, "ts", version!);
+        return readdirSync(d).map((f) => path.join(d, f));
+    };
 
     it("compiles TypeScript on require and keeps its line numbers in stack traces", () => {
         writeFileSync(source, module("one"));
@@ -52,6 +57,14 @@ describe("providers/registerTs.js", () => {
         expect(entries()).toEqual([entry]);
         expect(readFileSync(entry!, "utf8")).toContain('"two"');
         expect(readFileSync(entry!, "utf8").split("\n")[0]).not.toBe(header);
+    });
+
+    it("names the file and the place of a source that does not compile, and caches nothing for it", () => {
+        writeFileSync(source, "export const broken: = 1;\n");
+        const run = spawnSync(process.execPath, ["-r", REGISTER, "-e", `require("./mod.ts")`], { cwd: dir, env: { ...process.env, LIVEMIG_CACHE_DIR: cache }, encoding: "utf8" });
+        expect(run.status).not.toBe(0);
+        expect(run.stderr).toContain(`Error transforming ${source}: Unexpected token (1:`);
+        expect(existsSync(path.join(cache, "ts")) ? entries() : []).toEqual([]);
     });
 
     it("still compiles when the cache cannot be written", () => {
