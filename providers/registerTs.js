@@ -11,7 +11,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { addHook } = require("pirates");
-const { transform } = require("sucrase");
+// sucrase itself (~0.1 CPU-s to load) only when a source is not in the cache; its version names the cache.
 const SUCRASE = require("sucrase/package.json").version;
 
 // Beside the toolchain's cache (the same root as tools/toolchain's), outside the checkout.
@@ -21,7 +21,7 @@ const DIR = path.join(ROOT, "ts", `sucrase-${SUCRASE}`);
 const OPTIONS = { transforms: ["imports", "typescript"] };
 
 function compile(code, filePath) {
-    return transform(code, { ...OPTIONS, filePath }).code;
+    return require("sucrase").transform(code, { ...OPTIONS, filePath }).code;
 }
 
 /** The cached output for this source, or the compiled one, stored (atomically: other processes read it). */
