@@ -243,8 +243,23 @@ func (h *nodeHost) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, erro
 	return &emptypb.Empty{}, nil
 }
 
-// resolveModule asks node itself where a module is, so node's own resolution rules apply.
+// resolveModule finds a module of a dependency where node looks first, in the nearest node_modules up from
+// dir (module.js, else module/index.js when module/ has no package.json of its own), and asks node itself
+// only when that finds nothing (NODE_PATH, a global folder): starting node just for this cost ~0.1 CPU-s
+// and ~0.2 s before every program run.
 func resolveModule(dir, module string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		base := filepath.Join(d, "node_modules", filepath.FromSlash(module))
+		if isFile(base + ".js") {
+			return base + ".js", nil
+		}
+		if isFile(filepath.Join(base, "index.js")) && !isFile(filepath.Join(base, "package.json")) {
+			return filepath.Join(base, "index.js"), nil
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
 	cmd := exec.Command("node", "-e", "process.stdout.write(require.resolve(process.argv[1]))", module)
 	cmd.Dir = dir
 	out, err := cmd.Output()
@@ -252,6 +267,11 @@ func resolveModule(dir, module string) (string, error) {
 		return "", err
 	}
 	return string(out), nil
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 type packageJSON struct {
