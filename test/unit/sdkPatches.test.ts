@@ -1,8 +1,8 @@
 // patches/@pulumi+pulumi+3.248.0.patch (applied by patch-package at npm ci), in real Node.js processes: loading
 // the SDK, as every program and dynamic-provider process does, leaves out what only some uses need
 // (TypeScript's compiler, npm's arborist and package-data checks, OpenTelemetry's SDK, the Automation API),
-// and each of those uses still works, loading it then. The promises' stack traces are formatted when a leak
-// report reads them, and still name the caller.
+// and each of those uses still works, loading it then. The promises' stack traces are taken only when leaks
+// are debugged, and then name the caller.
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/env";
@@ -42,7 +42,7 @@ describe("the SDK's patches", () => {
         expect(JSON.parse(out)).toContain("@opentelemetry/sdk-trace-node");
     });
 
-    it("a leaked promise's report still names where the promise was made", () => {
+    it("with PULUMI_DEBUG_PROMISE_LEAKS, a leaked promise's report still names where the promise was made", () => {
         // With PULUMI_DEBUG_PROMISE_LEAKS the SDK prints each leaked promise's stack on stderr.
         const script = `const d = require("@pulumi/pulumi/runtime/debuggable");
             function registerSomething() { d.debuggablePromise(new Promise(() => {}), "ctx-x"); }
