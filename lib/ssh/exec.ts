@@ -74,7 +74,8 @@ export class ScriptError extends Error {
 // The fixed command line: read the script's length, then the script, then run it; its stdin is what is left.
 const BOOTSTRAP = `bash -c 'IFS= read -r n && s=$(head -c "$n") && exec bash -c "$s" livemig-script'`;
 
-const RETRYABLE = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|Timed out while waiting for handshake|No route to host/;
+// "… during the SSH handshake": sshd went away after it answered (a host dying or rebooting).
+const RETRYABLE = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|Timed out while waiting for handshake|No route to host|Connection lost before handshake|during the SSH handshake/;
 
 function connectOnce(target: SshTarget, creds: SshCredentials): Promise<Client> {
     const { Client: SshClient } = require("ssh2") as typeof import("ssh2");
@@ -107,6 +108,10 @@ function connectOnce(target: SshTarget, creds: SshCredentials): Promise<Client> 
                 client.end();
                 reject(hostKeyProblem ?? err);
             })
+            // ssh2 emits only "close", no "error", when the server closes the connection after its banner
+            // (sshd killed mid-handshake): without this the promise never settled and `pulumi up` hung.
+            // After "ready" or "error" the promise is settled and this does nothing.
+            .once("close", () => reject(hostKeyProblem ?? new Error("the host closed the connection during the SSH handshake")))
             .connect(config);
     });
 }

@@ -1,0 +1,55 @@
+// lib/ssh/exec.ts's connect against real sockets on loopback that behave like a host dying under us: sshd
+// answering with its banner and then gone (killed mid-handshake) once hung `pulumi up` forever, because
+// ssh2 reports that only as "close", never as "error".
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { utils } from "ssh2";
+import { afterEach, expect, it } from "vitest";
+import { connect, SshConnectError } from "../../lib/ssh/exec";
+
+const creds = { privateKey: utils.generateKeyPairSync("ed25519").private };
+const servers: Server[] = [];
+
+/** A TCP server that does `behave` with every connection; resolves with the connections counter. */
+async function listen(behave: (s: Socket) => void): Promise<{ port: number; connections: () => number }> {
+    let n = 0;
+    const server = createServer((s) => {
+        n++;
+        behave(s);
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return { port: (server.address() as AddressInfo).port, connections: () => n };
+}
+
+afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function connectError(port: number, timeoutMs: number): Promise<SshConnectError> {
+    const err = await connect({ name: "n3", address: "127.0.0.1", port, user: "root" }, creds, timeoutMs).then(
+        () => undefined,
+        (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SshConnectError);
+    return err as SshConnectError;
+}
+
+it("fails, after retrying, when sshd closes the connection after its banner", async () => {
+    const { port, connections } = await listen((s) => {
+        s.write("SSH-2.0-OpenSSH_9.2p1\r\n");
+        setTimeout(() => s.destroy(), 50);
+    });
+    const t0 = Date.now();
+    const err = await connectError(port, 2_000);
+    expect(err.message).toMatch(/^cannot SSH to n3 \(root@127\.0\.0\.1:\d+\): the host closed the connection during the SSH handshake;/);
+    // Retried (a rebooting host's sshd comes back), and gave up at the deadline, not at ssh2's 10-s ready timeout.
+    expect(connections()).toBeGreaterThan(1);
+    expect(Date.now() - t0).toBeLessThan(8_000);
+});
+
+it("fails, after retrying, when the connection closes before any banner", async () => {
+    const { port, connections } = await listen((s) => s.destroy());
+    const err = await connectError(port, 1_000);
+    expect(err.message).toContain("Connection lost before handshake");
+    expect(connections()).toBeGreaterThan(1);
+});
