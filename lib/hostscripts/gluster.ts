@@ -89,9 +89,10 @@ export function peerProbe(peers: string[]): HostStep {
 for p in ${peers.map(shq).join(" ")}; do
   if ! gluster pool list | awk 'NR > 1 { print $2 }' | grep -Fxq "$p"; then gluster peer probe "$p"; fi
 done
-# Bounded wait: a probed peer takes a moment to become Connected.
-for _ in $(seq 60); do
-  [ "$(gluster pool list | awk 'NR > 1 && $3 == "Connected"' | wc -l)" -ge ${peers.length + 1} ] && break
+# Bounded wait, 60 s in all (not 60 tries: a query can wait on a dead peer): a probed peer takes a moment
+# to become Connected.
+deadline=$((SECONDS + 60))
+until [ "$(gluster --timeout=10 pool list | awk 'NR > 1 && $3 == "Connected"' | wc -l)" -ge ${peers.length + 1} ] || [ "$SECONDS" -ge "$deadline" ]; do
   sleep 1
 done
 gluster pool list
@@ -164,9 +165,10 @@ ${VOLUME_FUNCTIONS}
 ${spec.virtGroup ? `[ -z "$(virt_group_drift)" ] || gluster volume set "$vol" group virt` : ""}
 ${opts.map(([k, v]) => `set_opt ${cmd(k, v)}`).join("\n")}
 gluster volume info "$vol" | grep -q '^Status: Started' || gluster volume start "$vol"
-# Bounded wait until every brick process is online.
-for _ in $(seq 60); do
-  [ "$(gluster volume status "$vol" detail | awk -F': ' '/^Online/ { print $2 }' | grep -c Y)" -ge ${spec.bricks.length} ] && break
+# Bounded wait (60 s in all; a status query waits up to gluster's 120 s for a dead peer without --timeout)
+# until every brick process is online.
+deadline=$((SECONDS + 60))
+until [ "$(gluster --timeout=10 volume status "$vol" detail | awk -F': ' '/^Online/ { print $2 }' | grep -c Y)" -ge ${spec.bricks.length} ] || [ "$SECONDS" -ge "$deadline" ]; do
   sleep 1
 done
 gluster volume info "$vol"`;
@@ -174,7 +176,7 @@ gluster volume info "$vol"`;
 vol=${vol}
 if ! gluster volume info "$vol" >/dev/null 2>&1; then echo "DRIFT volume $vol does not exist"; exit 0; fi
 gluster volume info "$vol" | grep -q '^Status: Started' || echo "DRIFT volume $vol is not started"
-online=$(gluster volume status "$vol" detail 2>/dev/null | awk -F': ' '/^Online/ { print $2 }' | grep -c Y || true)
+online=$(gluster --timeout=30 volume status "$vol" detail 2>/dev/null | awk -F': ' '/^Online/ { print $2 }' | grep -c Y || true)
 [ "$online" -ge ${spec.bricks.length} ] || echo "DRIFT volume $vol has $online of ${spec.bricks.length} bricks online"
 ${VOLUME_FUNCTIONS}
 ${spec.virtGroup ? `virt_group_drift | sed 's/^/DRIFT volume option /'` : ""}
