@@ -1,7 +1,7 @@
 // Runs a shell script on a host over SSH (ssh2), with host-key checking and bounded connect retries.
 // The script travels on stdin, never on a command line, and secrets after it on the same stdin: nothing of
 // either shows up in the remote `ps` or in a shell history.
-import type { Client, ConnectConfig } from "ssh2";
+import type { Client, ClientCallback, ConnectConfig } from "ssh2";
 import { keysFor } from "./knownHosts";
 
 export interface SshTarget {
@@ -134,8 +134,8 @@ export async function connect(target: SshTarget, creds: SshCredentials, timeoutM
 /** Runs one script on an open connection (see runScript). */
 function execOn(client: Client, target: SshTarget, script: string, opts: RunOptions): Promise<RunResult> {
     return new Promise<RunResult>((resolve, reject) => {
-        client.exec(BOOTSTRAP, (err, channel) => {
-            if (err) return reject(new SshConnectError(target, err));
+        const onChannel: ClientCallback = (err, channel) => {
+            if (err) return reject(new SshConnectError(target, err, opts.step));
             const out: Buffer[] = [];
             const errs: Buffer[] = [];
             channel.on("data", (d: Buffer) => out.push(d));
@@ -147,7 +147,13 @@ function execOn(client: Client, target: SshTarget, script: string, opts: RunOpti
                 else reject(new ScriptError(target, opts.step, code, stdout, stderr));
             });
             channel.end(`${Buffer.byteLength(script)}\n${script}${opts.stdin ?? ""}`);
-        });
+        };
+        try {
+            client.exec(BOOTSTRAP, onChannel);
+        } catch (err) {
+            // ssh2 throws "Not connected" when the connection closed since it was opened (a host gone).
+            reject(new SshConnectError(target, err as Error, opts.step));
+        }
     });
 }
 

@@ -1,10 +1,10 @@
-// lib/ssh/exec.ts's connect against real sockets on loopback that behave like a host dying under us: sshd
-// answering with its banner and then gone (killed mid-handshake) once hung `pulumi up` forever, because
-// ssh2 reports that only as "close", never as "error".
+// lib/ssh/exec.ts against real sockets on loopback that behave like a host dying under us: sshd answering
+// with its banner and then gone (killed mid-handshake) once hung `pulumi up` forever, because ssh2 reports
+// that only as "close", never as "error".
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { utils } from "ssh2";
+import { Server as SshServer, utils } from "ssh2";
 import { afterEach, expect, it } from "vitest";
-import { connect, SshConnectError } from "../../lib/ssh/exec";
+import { connect, openSession, SshConnectError } from "../../lib/ssh/exec";
 
 const creds = { privateKey: utils.generateKeyPairSync("ed25519").private };
 const servers: Server[] = [];
@@ -52,4 +52,21 @@ it("fails, after retrying, when the connection closes before any banner", async 
     const err = await connectError(port, 1_000);
     expect(err.message).toContain("Connection lost before handshake");
     expect(connections()).toBeGreaterThan(1);
+});
+
+it("a session whose connection is gone fails its next script naming the host and the step", async () => {
+    // A real SSH server (ssh2's) that lets anyone in: the session is open, then its connection closes.
+    const server = new SshServer({ hostKeys: [utils.generateKeyPairSync("ed25519").private] }, (c) => {
+        c.on("authentication", (ctx) => ctx.accept()).on("error", () => undefined);
+    });
+    servers.push(server as unknown as Server);
+    const port = await new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as AddressInfo).port)));
+    const session = await openSession({ name: "n3", address: "127.0.0.1", port, user: "root" }, creds, 2_000);
+    session.close();
+    const err = await session.run("true", { step: "start glusterd" }).then(
+        () => undefined,
+        (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SshConnectError);
+    expect((err as Error).message).toMatch(/^n3: step "start glusterd" could not start: cannot SSH to n3 \(root@127\.0\.0\.1:\d+\): Not connected;/);
 });
