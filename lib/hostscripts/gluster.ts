@@ -89,12 +89,9 @@ export function peerProbe(peers: string[]): HostStep {
 for p in ${peers.map(shq).join(" ")}; do
   if ! gluster pool list | awk 'NR > 1 { print $2 }' | grep -Fxq "$p"; then gluster peer probe "$p"; fi
 done
-# Bounded wait, 60 s in all (not 60 tries: a query can wait on a dead peer): a probed peer takes a moment
-# to become Connected.
-deadline=$((SECONDS + 60))
-until [ "$(gluster --timeout=10 pool list | awk 'NR > 1 && $3 == "Connected"' | wc -l)" -ge ${peers.length + 1} ] || [ "$SECONDS" -ge "$deadline" ]; do
-  sleep 1
-done
+# A probed peer takes a moment to become Connected; each query at most 10 s (it can wait on a dead peer).
+all_connected() { [ "$(gluster --timeout=10 pool list | awk 'NR > 1 && $3 == "Connected"' | wc -l)" -ge ${peers.length + 1} ]; }
+wait_for 60 all_connected || true
 gluster pool list
 missing=$(gluster pool list | awk 'NR > 1 && $3 != "Connected" { print $2 }')
 [ -z "$missing" ] || { echo "$(hostname): gluster peers not connected: $missing" >&2; exit 1; }`;
@@ -165,12 +162,9 @@ ${VOLUME_FUNCTIONS}
 ${spec.virtGroup ? `[ -z "$(virt_group_drift)" ] || gluster volume set "$vol" group virt` : ""}
 ${opts.map(([k, v]) => `set_opt ${cmd(k, v)}`).join("\n")}
 gluster volume info "$vol" | grep -q '^Status: Started' || gluster volume start "$vol"
-# Bounded wait (60 s in all; a status query waits up to gluster's 120 s for a dead peer without --timeout)
-# until every brick process is online.
-deadline=$((SECONDS + 60))
-until [ "$(gluster --timeout=10 volume status "$vol" detail | awk -F': ' '/^Online/ { print $2 }' | grep -c Y)" -ge ${spec.bricks.length} ] || [ "$SECONDS" -ge "$deadline" ]; do
-  sleep 1
-done
+# Until every brick process is online; each query at most 10 s (without --timeout, up to 120 s on a dead peer).
+all_online() { [ "$(gluster --timeout=10 volume status "$vol" detail | awk -F': ' '/^Online/ { print $2 }' | grep -c Y)" -ge ${spec.bricks.length} ]; }
+wait_for 60 all_online || true
 gluster volume info "$vol"`;
     const check = `
 vol=${vol}

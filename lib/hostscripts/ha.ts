@@ -237,11 +237,8 @@ export function haClusterResources(spec: HaClusterSpec, waitSeconds = 180): Host
     const online = `crm_mon -1 -X 2>/dev/null | grep -o '<node name="[^"]*"[^>]* online="true"' | sed 's/<node name="\\([^"]*\\)".*/\\1/' | sort | tr '\\n' ' '`;
     const want = [...names].sort().join(" ") + " ";
     const create = `
-deadline=$((SECONDS + ${waitSeconds}))
-until [ "$(${online})" = ${shq(want)} ]; do
-  [ "$SECONDS" -lt "$deadline" ] || { echo "cluster ${spec.cluster}: members online after ${waitSeconds} s: $(${online}) (want: ${want})" >&2; crm_mon -1 >&2 || true; exit 1; }
-  sleep 1
-done
+all_online() { [ "$(${online})" = ${shq(want)} ]; }
+wait_for ${waitSeconds} all_online || { echo "cluster ${spec.cluster}: members online after ${waitSeconds} s: $(${online}) (want: ${want})" >&2; crm_mon -1 >&2 || true; exit 1; }
 cfg=$(mktemp)
 cat > "$cfg" <<'LIVEMIG_EOF'
 ${config}LIVEMIG_EOF

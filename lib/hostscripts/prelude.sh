@@ -101,5 +101,16 @@ read_secret() {
   printf -v "$1" '%s' "$(head -c "$n")"
 }
 
+# wait_for SECONDS CMD [ARG...]: runs CMD every second until it succeeds (0), or SECONDS of wall time have
+# passed (1). Bounded by time, not by tries: one try can itself block (a gluster query on a dead peer).
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 1
+  done
+}
+
 unit_check_active() { systemctl is-active --quiet "$1" || echo "DRIFT $1 is $(systemctl is-active "$1" 2>/dev/null || true) (want active)"; }
 unit_check_enabled() { systemctl is-enabled --quiet "$1" 2>/dev/null || echo "DRIFT $1 is $(systemctl is-enabled "$1" 2>/dev/null || echo disabled) (want enabled)"; }

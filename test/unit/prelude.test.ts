@@ -119,3 +119,17 @@ if was_changed ${shq(f)}; then echo "restart"; else echo "keep"; fi`;
         );
     });
 });
+
+describe("wait_for", () => {
+    it("waits until the command succeeds, and gives up after its seconds of wall time, not a number of tries", () => {
+        const f = path.join(dir, "ready");
+        // Ready on the third try; then a command that never succeeds, each try taking 2 s, bounded by 3 s: it gives
+        // up at the first check after the deadline (5 s: two tries and a pause), however many tries that was.
+        const out = run(`
+n=0; third() { n=$((n + 1)); [ "$n" -ge 3 ]; }
+wait_for 10 third && echo "ready after $n"
+slow() { sleep 2; [ -e ${shq(f)} ]; }
+start=$SECONDS; wait_for 3 slow || echo "gave up after $((SECONDS - start)) s"`);
+        expect(out).toMatch(/^ready after 3\ngave up after [4-6] s\n$/);
+    });
+});
