@@ -239,5 +239,6 @@ export const serverIds = Object.fromEntries(config.servers.map((s, i) => [s.name
 export const serverHosts = Object.fromEntries(config.servers.map((s, i) => [s.name, servers[i]!.host]));
 export const hosts = config.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
 export const libvirtTransport = config.libvirt.transport;
-export const caCertificate = ca?.certPem;
-export const glusterVolume = cluster?.volumeName;
+// null when absent, not undefined: the SDK warns about an undefined stack output on every run.
+export const caCertificate = ca?.certPem ?? null;
+export const glusterVolume = cluster?.volumeName ?? null;
