@@ -2,7 +2,8 @@
 // the SDK, as every program and dynamic-provider process does, leaves out what only some uses need
 // (TypeScript's compiler, npm's arborist and package-data checks, OpenTelemetry's SDK, the Automation API),
 // and each of those uses still works, loading it then. The promises' stack traces are taken only when leaks
-// are debugged, and then name the caller.
+// are debugged, and then name the caller. (Its per-resource debug messages, left out unless the SDK's
+// excessiveDebugOutput is on, are counted in a real preview by test/lab/engine.test.ts.)
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/env";
