@@ -48,6 +48,8 @@ export interface RemoteScriptOutputs extends RemoteScriptInputs {
 
 const STDOUT_LIMIT = 4096;
 const UNREACHABLE = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|Timed out while waiting for handshake/;
+/** How long a refresh's check keeps trying a host that does not answer (ssh.connectTimeoutSeconds when shorter). */
+export const READ_CONNECT_MS = 10_000;
 
 /** Lines `DRIFT <what>` of a check script's output. */
 export function parseDrift(stdout: string): string[] {
@@ -68,7 +70,10 @@ export class RemoteScriptProvider implements pulumi.dynamic.ResourceProvider<Rem
         if (!this.creds) throw new Error("RemoteScript: the provider was not configured with the stack's ssh settings");
         // A pre-flight that passed earlier in this run no longer speaks for this host.
         if (changes) noteHostChanged(host.address);
-        return runScript(host, this.creds, withPrelude(script), { step, stdin, connectTimeoutMs: this.creds.connectTimeoutMs });
+        // A check only observes: a host that has not answered within READ_CONNECT_MS keeps its last known
+        // state (see read), instead of every refresh after a host failure waiting out the whole window.
+        const connectTimeoutMs = changes ? this.creds.connectTimeoutMs : Math.min(this.creds.connectTimeoutMs, READ_CONNECT_MS);
+        return runScript(host, this.creds, withPrelude(script), { step, stdin, connectTimeoutMs });
     }
 
     async diff(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs): Promise<pulumi.dynamic.DiffResult> {

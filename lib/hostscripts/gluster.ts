@@ -129,10 +129,19 @@ export function volumeOptions(spec: VolumeSpec): [string, string][] {
         .map((k) => [k, opts[k]!]);
 }
 
-// Volume option helpers; $vol must be set. The virt group's options are listed in glusterd's own group file.
+// Volume option helpers; $vol must be set, then opts_load run. The virt group's options are listed in
+// glusterd's own group file. Every gluster command is a round trip to glusterd (~1 s here): one `volume get
+// all` instead of one query per option (the virt group alone has 25) took a check from ~15 s to ~6 s.
+// `all` leaves out the user.* options (user.cifs): those are asked for one by one.
 const VOLUME_FUNCTIONS = `
-opt_get() { gluster volume get "$vol" "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
-set_opt() { [ "$(opt_get "$1")" = "$2" ] || gluster volume set "$vol" "$1" "$2"; }
+opts_load() { opts_all=$(gluster volume get "$vol" all 2>/dev/null || true); }
+opt_get() {
+  local v
+  v=$(printf '%s\\n' "$opts_all" | awk -v k="$1" '$1 == k { print $2; exit }')
+  [ -n "$v" ] || v=$(gluster volume get "$vol" "$1" | awk -v k="$1" '$1 == k { print $2 }')
+  printf '%s\\n' "$v"
+}
+set_opt() { [ "$(opt_get "$1")" = "$2" ] || { gluster volume set "$vol" "$1" "$2"; opts_load; }; }
 virt_group_drift() {
   local k v
   while IFS='=' read -r k v; do
@@ -159,7 +168,8 @@ if [ "$have_bricks" != "$want_bricks" ]; then
   echo "changing a volume's layout (add-brick/remove-brick/replace-brick) is not done automatically" >&2; exit 1
 fi
 ${VOLUME_FUNCTIONS}
-${spec.virtGroup ? `[ -z "$(virt_group_drift)" ] || gluster volume set "$vol" group virt` : ""}
+opts_load
+${spec.virtGroup ? `[ -z "$(virt_group_drift)" ] || { gluster volume set "$vol" group virt; opts_load; }` : ""}
 ${opts.map(([k, v]) => `set_opt ${cmd(k, v)}`).join("\n")}
 gluster volume info "$vol" | grep -q '^Status: Started' || gluster volume start "$vol"
 # Until every brick process is online; each query at most 10 s (without --timeout, up to 120 s on a dead peer).
@@ -173,6 +183,7 @@ gluster volume info "$vol" | grep -q '^Status: Started' || echo "DRIFT volume $v
 online=$(gluster --timeout=30 volume status "$vol" detail 2>/dev/null | awk -F': ' '/^Online/ { print $2 }' | grep -c Y || true)
 [ "$online" -ge ${spec.bricks.length} ] || echo "DRIFT volume $vol has $online of ${spec.bricks.length} bricks online"
 ${VOLUME_FUNCTIONS}
+opts_load
 ${spec.virtGroup ? `virt_group_drift | sed 's/^/DRIFT volume option /'` : ""}
 ${opts.map(([k, v]) => `[ "$(opt_get ${cmd(k)})" = ${shq(v)} ] || echo ${shq(`DRIFT volume option ${k} is not ${v}`)}`).join("\n")}
 true`;

@@ -91,8 +91,11 @@ describe("compute hosts and GlusterFS on the lab's hosts", () => {
         await stack.preview({ expectNoChanges: true, refresh: true });
     });
 
-    it("detects a hand-edited libvirtd.conf, a stopped glusterd and an unmounted store, and repairs them", async () => {
+    it("detects a hand-edited libvirtd.conf, volume options set by hand, a stopped glusterd and an unmounted store, and repairs them", async () => {
         await mustOnHost("compute-1", `sed -i 's/^auth_tls = .*/auth_tls = "sasl"/' /etc/libvirt/libvirtd.conf`);
+        // Two of the virt group's options, while every peer is up (the check reads them all in one query).
+        const option = (k: string) => mustOnHost("n1", `gluster volume get ${VOLUME} ${k} | awk '$1 == "${k}" { print $2 }'`);
+        await mustOnHost("n1", `gluster volume set ${VOLUME} network.ping-timeout 42 && gluster volume set ${VOLUME} performance.read-ahead on`);
         await mustOnHost("n2", "systemctl stop glusterd");
         await mustOnHost("compute-2", `umount ${INSTANCES}`);
         const preview = await stack.preview({ refresh: true, diff: true });
@@ -105,12 +108,15 @@ describe("compute hosts and GlusterFS on the lab's hosts", () => {
         expect(preview.stdout).toContain('auth_tls = \\"sasl\\" (want \\"none\\")'); // JSON-quoted in the diff
         expect(preview.stdout).toContain("glusterd.service is inactive (want active)");
         expect(preview.stdout).toContain(`is not mounted at ${INSTANCES}`);
+        expect(preview.stdout).toContain("volume option network.ping-timeout is not 20 (group virt)");
+        expect(preview.stdout).toContain("volume option performance.read-ahead is not off (group virt)");
 
         await stack.refresh();
         const up = await stack.up();
         expect(up.summary.resourceChanges?.update).toBe(5);
         expect(await mustOnHost("compute-1", "grep ^auth_tls /etc/libvirt/libvirtd.conf")).toBe('auth_tls = "none"');
         expect(await mustOnHost("n2", "systemctl is-active glusterd")).toBe("active");
+        expect([await option("network.ping-timeout"), await option("performance.read-ahead")]).toEqual(["20", "off"]);
         expect(await mustOnHost("compute-2", `cat ${INSTANCES}/shared-check`)).toBe("written on compute-1");
         expect(await virshHostname("compute-2", "compute-1")).toBe("compute-1");
         await stack.preview({ expectNoChanges: true, refresh: true });

@@ -52,7 +52,10 @@ export async function labHostsForTest(computes: string[]): Promise<void> {
     // No other stack's cluster (the lab stack's) is left on them: its daemons stopped and its files gone, as
     // when a host leaves a segment, so a test that declares HA sets up a cluster of its own.
     const files = "/etc/corosync/corosync.conf /etc/corosync/authkey /var/lib/pacemaker/cib/cib*";
-    for (const host of computes) await mustOnHost(host, `systemctl disable --now --quiet ${units} 2>/dev/null || true; rm -f ${files}`);
+    // On all hosts at once, and only where one of them is enabled or running: `systemctl disable` reloads
+    // systemd (~4 s a host), which most files' start would pay for nothing.
+    const stop = `for u in ${units}; do if systemctl is-enabled --quiet "$u" 2>/dev/null || systemctl is-active --quiet "$u"; then systemctl disable --now --quiet ${units} 2>/dev/null || true; break; fi; done`;
+    await Promise.all(computes.map((host) => mustOnHost(host, `${stop}; rm -f ${files}`)));
 }
 
 /** Polls `check` (bounded) until it returns true. */

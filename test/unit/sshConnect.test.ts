@@ -1,10 +1,11 @@
 // lib/ssh/exec.ts against real sockets on loopback that behave like a host dying under us: sshd answering
 // with its banner and then gone (killed mid-handshake) once hung `pulumi up` forever, because ssh2 reports
-// that only as "close", never as "error".
+// that only as "close", never as "error". And the window a refresh gives a host that does not answer.
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { Server as SshServer, utils } from "ssh2";
 import { afterEach, expect, it } from "vitest";
 import { connect, openSession, SshConnectError } from "../../lib/ssh/exec";
+import { READ_CONNECT_MS, RemoteScriptProvider } from "../../providers/remoteScript";
 
 const creds = { privateKey: utils.generateKeyPairSync("ed25519").private };
 const servers: Server[] = [];
@@ -70,3 +71,19 @@ it("a session whose connection is gone fails its next script naming the host and
     expect(err).toBeInstanceOf(SshConnectError);
     expect((err as Error).message).toMatch(/^n3: step "start glusterd" could not start: cannot SSH to n3 \(root@127\.0\.0\.1:\d+\): Not connected;/);
 });
+
+it("a refresh's check of a host that does not answer keeps its last state after READ_CONNECT_MS, not the stack's whole connect window", async () => {
+    // A port that refuses: sshd not listening, as on a host that is down (the lab's dead hosts answer
+    // EHOSTUNREACH instead; both keep the last state).
+    const { port } = await listen(() => undefined);
+    await new Promise((r) => servers.pop()!.close(r));
+    const provider = new RemoteScriptProvider();
+    const ssh = JSON.stringify({ privateKey: creds.privateKey, connectTimeoutSeconds: 60 });
+    await provider.configure({ config: { get: (k: string) => (k === "ssh" ? ssh : undefined), require: () => ssh } } as never);
+    const props = { host: { name: "compute-1", address: "127.0.0.1", port, user: "root" }, step: "configure libvirtd", create: "true", check: "true", drift: [], stdout: "" };
+    const t0 = Date.now();
+    expect(await provider.read("compute-1:configure libvirtd", props)).toEqual({ id: "compute-1:configure libvirtd", props });
+    // Gave up within the read's window (10 s), where a converge would keep trying for the configured 60 s.
+    expect(Date.now() - t0).toBeLessThan(READ_CONNECT_MS + 2_000);
+    expect(Date.now() - t0).toBeGreaterThan(1_000); // and did retry
+}, 30_000);
