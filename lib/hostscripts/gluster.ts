@@ -65,11 +65,11 @@ put_file ${cmd("/etc/systemd/system/glusterd.service.d/livemig-bricks.conf", "64
 RequiresMountsFor=$mp
 EOF
 systemctl daemon-reload
-systemctl enable --quiet ${shq(unit)}
+enable_units ${shq(unit)}
 findmnt -n --mountpoint "$mp" >/dev/null || systemctl start ${shq(unit)}
 [ "$(findmnt -n -o SOURCE --mountpoint "$mp")" = "$dev" ] || { echo "$(hostname): $dev is not mounted at $mp" >&2; exit 1; }
 ${spec.brickDirs.map((d) => `mkdir -p ${shq(d)}`).join("\n")}
-systemctl enable --quiet glusterd.service
+enable_units glusterd.service
 if was_changed ${shq(unitFile)} && systemctl is-active --quiet glusterd.service; then systemctl restart glusterd.service; fi
 systemctl is-active --quiet glusterd.service || systemctl start glusterd.service
 echo "brick disk $dev mounted at $mp; glusterd running"`;

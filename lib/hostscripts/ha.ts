@@ -151,7 +151,7 @@ ${ca}
 printf '%s' "$AUTHKEY_B64" | base64 -d | put_file /etc/corosync/authkey 400 root:root
 put_file /etc/corosync/corosync.conf 644 root:root <<'LIVEMIG_EOF'
 ${conf}LIVEMIG_EOF
-systemctl enable --quiet corosync.service pacemaker.service
+enable_units corosync.service pacemaker.service
 ${runningToken(spec.tokenMs)}
 # Restart only for a new key or a stopped corosync. A running cluster takes new timings (and members) by a
 # reload on every member, as Corosync documents: restarting pacemaker under a live cluster can wait for
@@ -416,7 +416,7 @@ install -d -m 0755 ${cmd(NOVA_DROPIN.replace(/\/[^/]+$/, ""))}
 printf '${dropin.replace(/\n/g, "\\n")}' | put_file ${NOVA_DROPIN} 644 root:root
 ${MONITOR_UNITS.map((u) => `install -d -m 0755 ${cmd(monitorDropin(u).replace(/\/[^/]+$/, ""))}\nprintf '${monitorDropinText(u)}' | put_file ${monitorDropin(u)} 644 root:root`).join("\n")}
 if [ \${#CHANGED[@]} -gt 0 ]; then systemctl daemon-reload; fi
-systemctl enable --quiet ${MONITOR_UNITS.join(" ")}
+enable_units ${MONITOR_UNITS.join(" ")}
 if [ \${#CHANGED[@]} -gt 0 ]; then systemctl restart ${MONITOR_UNITS.join(" ")}; echo "masakari monitors (re)started"
 else for u in ${MONITOR_UNITS.join(" ")}; do systemctl is-active --quiet "$u" || systemctl start "$u"; done; fi
 sleep 2 # a monitor with a bad config exits after its start

@@ -51,7 +51,7 @@ ${putFile(unitFile, "644", "root:root", mountUnit)}
 mkdir -p /etc/systemd/system/nova-compute.service.d
 ${putFile("/etc/systemd/system/nova-compute.service.d/livemig-instance-store.conf", "644", "root:root", dropIn)}
 systemctl daemon-reload
-systemctl enable --quiet ${shq(unit)}
+enable_units ${shq(unit)}
 if ! findmnt -n -t fuse.glusterfs "$path" >/dev/null; then
   systemctl reset-failed ${shq(unit)} 2>/dev/null || true
   systemctl start ${shq(unit)}

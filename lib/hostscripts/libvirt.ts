@@ -128,7 +128,7 @@ if [ "$mode" = socket ]; then
     systemctl stop libvirtd.service || true
     systemctl enable --quiet ${want}; changed sockets
   fi
-  systemctl enable --quiet libvirtd.service
+  enable_units libvirtd.service
   if [ \${#CHANGED[@]} -gt 0 ]; then
     restart_listener; echo "restarted libvirtd (changed: \${CHANGED[*]})"
   else
@@ -140,7 +140,7 @@ else
   ini_set ${cmd(LIBVIRTD_CONF, "", "listen_tcp", spec.transport === "tls" ? "0" : "1")}
   ini_set ${cmd(DEFAULTS, "", "LIBVIRTD_ARGS", '"--listen"')}
   if [ -d /run/systemd/system ]; then
-    systemctl enable --quiet libvirtd.service
+    enable_units libvirtd.service
     if [ \${#CHANGED[@]} -gt 0 ]; then systemctl restart libvirtd.service; else systemctl is-active --quiet libvirtd.service || systemctl start libvirtd.service; fi
   else
     # No init system to ask: run the daemons ourselves (virtlogd is what QEMU logs through).

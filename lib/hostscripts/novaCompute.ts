@@ -73,7 +73,7 @@ ${own.map(([s, k, v]) => `ini_set ${cmd(file, s, k, v)}`).join("\n")}
 # A compute never talks to the database: the packaged sqlite default must not linger.
 ini_unset ${cmd(file, "database", "connection")}
 mkdir -p ${cmd(spec.instancesPath)}
-systemctl enable --quiet nova-compute.service
+enable_units nova-compute.service
 if [ \${#CHANGED[@]} -gt 0 ]; then systemctl restart nova-compute.service; echo "nova-compute (re)started"
 else systemctl is-active --quiet nova-compute.service || systemctl start nova-compute.service; fi
 # A libvirtd (re)started after nova-compute cut its connection: nova-compute then disables its service

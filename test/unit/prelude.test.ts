@@ -133,3 +133,16 @@ start=$SECONDS; wait_for 3 slow || echo "gave up after $((SECONDS - start)) s"`)
         expect(out).toMatch(/^ready after 3\ngave up after [4-6] s\n$/);
     });
 });
+
+describe("enable_units", () => {
+    it("enables only the units that are not enabled yet (systemctl enable reloads systemd every time)", () => {
+        // A stub systemctl: unit a is enabled, b disabled, c unknown; it records every call.
+        writeFileSync(
+            path.join(dir, "systemctl"),
+            `#!/bin/bash\necho "$*" >> ${dir}/calls\ncase "$*" in "is-enabled a") echo enabled ;; "is-enabled b") echo disabled; exit 1 ;; "is-enabled "*) exit 1 ;; esac\n`,
+            { mode: 0o755 },
+        );
+        execFileSync("bash", ["-c", withPrelude(hostScript("test", "enable_units a b c"))], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+        expect(readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n")).toEqual(["is-enabled a", "is-enabled b", "enable --quiet b", "is-enabled c", "enable --quiet c"]);
+    });
+});
