@@ -178,8 +178,8 @@ wait_for 60 all_online || true
 gluster volume info "$vol"`;
     const check = `
 vol=${vol}
-if ! gluster volume info "$vol" >/dev/null 2>&1; then echo "DRIFT volume $vol does not exist"; exit 0; fi
-gluster volume info "$vol" | grep -q '^Status: Started' || echo "DRIFT volume $vol is not started"
+info=$(gluster volume info "$vol" 2>/dev/null) || { echo "DRIFT volume $vol does not exist"; exit 0; }
+grep -q '^Status: Started' <<<"$info" || echo "DRIFT volume $vol is not started"
 online=$(gluster --timeout=30 volume status "$vol" detail 2>/dev/null | awk -F': ' '/^Online/ { print $2 }' | grep -c Y || true)
 [ "$online" -ge ${spec.bricks.length} ] || echo "DRIFT volume $vol has $online of ${spec.bricks.length} bricks online"
 ${VOLUME_FUNCTIONS}
