@@ -165,3 +165,43 @@ describe("the Pulumi engine", () => {
         }
     });
 });
+
+// tools/go/patches/pulumi-pkg-snapshot-coalesce.patch: the engine's snapshot manager saves once for the
+// mutations already waiting (each answered only after a save that holds it). Counted with the file backend's
+// own PULUMI_RETAIN_CHECKPOINTS, which keeps a copy of every save; LIVEMIG_CHECKPOINT_EVERY_MUTATION=true is
+// upstream's loop, one save per mutation. The program: the scale bench's plain program in its no-op mode.
+describe("the Pulumi engine's checkpoints", () => {
+    const COUNT = 150;
+    const env = pulumiEnv("engine-checkpoints");
+    const stacksDir = path.join(env.PULUMI_BACKEND_URL!.replace("file://", ""), ".pulumi/stacks/livemig-plain");
+
+    async function up(everyMutation: boolean): Promise<{ saves: number; servers: number }> {
+        const name = `checkpoints-${everyMutation ? "every" : "coalesced"}-${process.pid}`;
+        const envVars = { ...env, PULUMI_RETAIN_CHECKPOINTS: "true", ...(everyMutation ? { LIVEMIG_CHECKPOINT_EVERY_MUTATION: "true" } : {}) };
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: name, workDir: path.join(repoRoot, "test/bench/plain-program") },
+            { envVars, pulumiCommand: await pulumiCommand() },
+        );
+        try {
+            await stack.setAllConfig({ count: { value: String(COUNT) }, mode: { value: "noop" } });
+            await stack.up();
+            const saves = readdirSync(stacksDir).filter((f) => new RegExp(`^${name}\\.json\\.\\d+$`).test(f)).length;
+            const { resources } = (await stack.exportStack()).deployment as { resources: { type: string; outputs?: { status?: string } }[] };
+            return { saves, servers: resources.filter((r) => r.type.endsWith(":Server") && r.outputs?.status === "ACTIVE").length };
+        } finally {
+            await stack.destroy().catch(() => undefined);
+            await stack.workspace.removeStack(stack.name).catch(() => undefined);
+        }
+    }
+
+    it("are saved once for the steps already waiting, not once per step, and hold every resource", async () => {
+        const every = await up(true);
+        const coalesced = await up(false);
+        console.log(`checkpoints of an up of ${COUNT} resources: ${every.saves} saves one per mutation, ${coalesced.saves} coalesced`);
+        // Upstream's loop: a save as each create begins and another as it ends.
+        expect(every).toMatchObject({ servers: COUNT });
+        expect(every.saves).toBeGreaterThanOrEqual(2 * COUNT);
+        expect(coalesced.servers).toBe(COUNT);
+        expect(coalesced.saves).toBeLessThan(0.75 * every.saves);
+    }, 300_000);
+});
