@@ -69,6 +69,13 @@ describe("the Pulumi engine", () => {
         for (const f of stateFiles(stateDir)) expect(readFileSync(f, "utf8")).not.toContain(SECRET);
     });
 
+    it("stores where each resource was declared, not the whole stack trace (patches/: a quarter of a server's state)", async () => {
+        const { resources } = (await stack.exportStack()).deployment as { resources: { type: string; sourcePosition?: string; stackTrace?: unknown }[] };
+        const script = resources.find((r) => r.type.endsWith(":RemoteScript"));
+        expect(script?.sourcePosition).toMatch(/^project:\/\/\/.+\.ts#\d+,\d+$/);
+        for (const r of resources) expect(r.stackTrace).toBeUndefined();
+    });
+
     it("sees no changes on a second preview", async () => {
         const preview = await stack.preview({ expectNoChanges: true });
         expect(preview.changeSummary.same).toBe(2);
