@@ -4,18 +4,31 @@
 // Server components, no placements). For each size: `pulumi up` from nothing, a no-change `pulumi up`,
 // `pulumi preview`, and (ours) a placement change of one server; wall time, state size, and the peak RSS
 // of the CLI and of the program. Then the growth per server between sizes.
+// Beside them, to tell the engine's growth from Nova's: the same plain program with providers that do
+// nothing (the engine alone, in the plain shape and in the project's: component, instance, placement), and
+// Nova alone (the same servers booted through the API, as many at once as the engine runs steps).
+// LIVEMIG_BENCH_SCALE_PARTS picks the series (default all): ours, plain, engine, nova.
 // Also: the program's start, from the CLI's start to the first resource registration, with the project's
 // runtime settings (sucrase, no type check) and with the type-checking ts-node start it had before.
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { cpus } from "node:os";
+import { GlanceClient, NovaClient, OpenStackSession, loadCloud, waitForServerGone, waitForServerStatus } from "../../lib/openstack";
+import { runPool } from "../../lib/moves/pool";
 import { pulumiCommand, pulumiEnv, repoRoot } from "../support/env";
-import { FAKES, fakeServer } from "../support/fakes";
+import { FAKE_IMAGE, FAKES, fakeServer } from "../support/fakes";
 import { configuredTestStack, labOpenStack, setStackConfig } from "../support/lab";
-import { peakRss, ratio, record, secs } from "./support";
+import { peakRss, ratio, record, secs, timed } from "./support";
 
 const SIZES = (process.env.LIVEMIG_BENCH_SIZES ?? "50,200,500").split(",").map(Number);
+const PARTS = ["ours", "plain", "engine", "nova"] as const;
+type Part = (typeof PARTS)[number];
+const parts = (process.env.LIVEMIG_BENCH_SCALE_PARTS ?? PARTS.join(",")).split(",");
+for (const p of parts) if (!PARTS.includes(p as Part)) throw new Error(`LIVEMIG_BENCH_SCALE_PARTS: ${p} is not one of ${PARTS.join(", ")}`);
+/** The CLI's default --parallel (4 per CPU, pkg/cmd/pulumi/operations): steps the engine runs at once. */
+const ENGINE_PARALLEL = 4 * cpus().length;
 
 const servers = (n: number, moved = -1) =>
     Array.from({ length: n }, (_, i) => fakeServer(`bench-scale-${i}`, { host: i === moved ? "fake-3" : i % 2 ? "fake-1" : "fake-2" }));
@@ -58,23 +71,62 @@ async function measureOurs(n: number): Promise<Figures> {
     }
 }
 
-async function measurePlain(n: number): Promise<Figures> {
+/** The plain program (test/bench/plain-program) in one of its modes: "nova", "noop" or "noop-ours". */
+async function measurePlain(n: number, mode = "nova", label = "plain", env: Record<string, string> = {}): Promise<Figures> {
     const B = `scale ${n} servers`;
     const plain = await LocalWorkspace.createOrSelectStack(
-        { stackName: `bench-plain-${n}-${process.pid}`, workDir: path.join(repoRoot, "test/bench/plain-program") },
-        { envVars: pulumiEnv("bench"), pulumiCommand: await pulumiCommand() },
+        { stackName: `bench-plain-${mode}-${n}-${process.pid}`, workDir: path.join(repoRoot, "test/bench/plain-program") },
+        { envVars: { ...pulumiEnv("bench"), ...env }, pulumiCommand: await pulumiCommand() },
     );
     try {
-        await plain.setAllConfig({ count: { value: String(n) }, "livemig-plain:openstack": { value: JSON.stringify({ cloud: "livemig-lab" }) } });
-        const up = await step(B, "plain: pulumi up from nothing", () => plain.up());
+        await plain.setAllConfig({ count: { value: String(n) }, mode: { value: mode }, "livemig-plain:openstack": { value: JSON.stringify({ cloud: "livemig-lab" }) } });
+        const up = await step(B, `${label}: pulumi up from nothing`, () => plain.up());
         const state = await stateBytes(plain);
-        record(B, "plain: state", mib(state), `${kib(state / n)} per server`);
-        const noChange = await step(B, "plain: no-change pulumi up", () => plain.up());
-        const preview = await step(B, "plain: pulumi preview", () => plain.preview());
+        record(B, `${label}: state`, mib(state), `${kib(state / n)} per server`);
+        const noChange = await step(B, `${label}: no-change pulumi up`, () => plain.up());
+        const preview = await step(B, `${label}: pulumi preview`, () => plain.preview());
         return { up, noChange, preview, state };
     } finally {
         await plain.destroy().catch(() => undefined);
         await plain.workspace.removeStack(plain.name, { force: true }).catch(() => undefined);
+    }
+}
+
+/**
+ * Nova alone: the plain program's servers booted through the API, ENGINE_PARALLEL at a time, each created
+ * and waited for ACTIVE as ServerInstance's create does (the flavor and image looked up once, not per
+ * server). Deleted afterwards, not timed.
+ */
+async function measureNova(n: number): Promise<number> {
+    const B = `scale ${n} servers`;
+    const nova = new NovaClient(new OpenStackSession(loadCloud({ cloud: "livemig-lab" })));
+    const flavor = await nova.findFlavor("m1.tiny");
+    const image = await new GlanceClient(nova.session).findImage(FAKE_IMAGE);
+    if (!flavor || !image) throw new Error(`flavor m1.tiny or image ${FAKE_IMAGE} not found in the lab: run lab/lab up`);
+    const ids: string[] = [];
+    try {
+        const { ms, result } = await timed(() =>
+            runPool(Array.from({ length: n }, (_, i) => i), ENGINE_PARALLEL, async (i) => {
+                const { id } = await nova.createServer({
+                    name: `bench-nova-${i}`,
+                    flavorRef: flavor.id,
+                    imageRef: image.id,
+                    host: i % 2 ? "fake-1" : "fake-2",
+                    availabilityZone: "fake",
+                    networks: "none",
+                });
+                ids.push(id);
+                await waitForServerStatus(nova, id, { status: "ACTIVE", failStates: ["ERROR"], timeoutMs: 600_000 });
+            }),
+        );
+        const failed = result.filter((r) => r.error);
+        if (failed.length > 0) throw new Error(`Nova alone: ${failed.length} of ${n} servers failed, first: ${failed[0]!.error!.message}`);
+        record(B, `Nova alone: ${n} servers booted through the API, ${ENGINE_PARALLEL} at a time`, secs(ms), "each created and waited for ACTIVE");
+        return ms;
+    } finally {
+        await runPool(ids, ENGINE_PARALLEL, async (id) => {
+            if (await nova.deleteServer(id)) await waitForServerGone(nova, id, { timeoutMs: 600_000 });
+        });
     }
 }
 
@@ -124,26 +176,49 @@ async function benchStartup(): Promise<void> {
 
 export async function benchScale(): Promise<void> {
     await labOpenStack("up");
-    await benchStartup();
-    const all: { n: number; ours: Figures; plain: Figures }[] = [];
+    if (parts.includes("ours")) await benchStartup();
+    type Series = { ours?: Figures; plain?: Figures; engine?: Figures; engineOurs?: Figures; engineOursUpstream?: Figures; nova?: number };
+    const all: { n: number; s: Series }[] = [];
     for (const n of SIZES) {
-        const ours = await measureOurs(n);
-        const plain = await measurePlain(n);
+        const s: Series = {};
+        if (parts.includes("ours")) s.ours = await measureOurs(n);
+        if (parts.includes("plain")) s.plain = await measurePlain(n);
+        if (parts.includes("engine")) {
+            s.engine = await measurePlain(n, "noop", "engine alone, plain shape (providers that do nothing)");
+            s.engineOurs = await measurePlain(n, "noop-ours", "engine alone, the project's shape (component, instance, placement; providers that do nothing)");
+            // The same with upstream's snapshot manager: one save per mutation (tools/go/patches).
+            s.engineOursUpstream = await measurePlain(n, "noop-ours", "engine alone, the project's shape, a save per mutation (upstream's loop)", { LIVEMIG_CHECKPOINT_EVERY_MUTATION: "true" });
+        }
+        if (parts.includes("nova")) s.nova = await measureNova(n);
         const B = `scale ${n} servers`;
-        record(B, "pulumi up from nothing: ours / plain", ratio(ours.up, plain.up));
-        record(B, "no-change pulumi up: ours / plain", ratio(ours.noChange, plain.noChange));
-        record(B, "pulumi preview: ours / plain", ratio(ours.preview, plain.preview));
-        all.push({ n, ours, plain });
+        if (s.ours && s.plain) {
+            record(B, "pulumi up from nothing: ours / plain", ratio(s.ours.up, s.plain.up));
+            record(B, "no-change pulumi up: ours / plain", ratio(s.ours.noChange, s.plain.noChange));
+            record(B, "pulumi preview: ours / plain", ratio(s.ours.preview, s.plain.preview));
+        }
+        if (s.engine && s.engineOurs) record(B, "engine alone, pulumi up from nothing: the project's shape / plain shape", ratio(s.engineOurs.up, s.engine.up));
+        if (s.engineOurs && s.engineOursUpstream) record(B, "engine alone, the project's shape, pulumi up from nothing: saves coalesced / a save per mutation", ratio(s.engineOurs.up, s.engineOursUpstream.up));
+        all.push({ n, s });
     }
     for (let i = 1; i < all.length; i++) {
         const [a, b] = [all[i - 1]!, all[i]!];
         // Figures are in ms already.
         const per = (x: number, y: number) => `${((y - x) / (b.n - a.n)).toFixed(0)} ms`;
+        const grew = (x: number, y: number) => `time ${b.n} / ${a.n}: ${ratio(y, x)}`;
         const B = `growth ${a.n} → ${b.n}`;
-        record(B, "per added server: up from nothing, ours / plain", `${per(a.ours.up, b.ours.up)} / ${per(a.plain.up, b.plain.up)}`, `time ${b.n} / ${a.n}: ${ratio(b.ours.up, a.ours.up)} ours, ${ratio(b.plain.up, a.plain.up)} plain`);
-        record(B, "per added server: no-change up, ours / plain", `${per(a.ours.noChange, b.ours.noChange)} / ${per(a.plain.noChange, b.plain.noChange)}`);
-        record(B, "per added server: preview, ours / plain", `${per(a.ours.preview, b.ours.preview)} / ${per(a.plain.preview, b.plain.preview)}`);
-        record(B, "per added server: one move", `${per(a.ours.move!, b.ours.move!)}`);
-        record(B, "per added server: state, ours / plain", `${kib((b.ours.state - a.ours.state) / (b.n - a.n))} / ${kib((b.plain.state - a.plain.state) / (b.n - a.n))}`);
+        const series: [string, Figures | undefined, Figures | undefined][] = [
+            ["ours", a.s.ours, b.s.ours],
+            ["plain", a.s.plain, b.s.plain],
+            ["engine alone, plain shape", a.s.engine, b.s.engine],
+            ["engine alone, the project's shape", a.s.engineOurs, b.s.engineOurs],
+            ["engine alone, the project's shape, a save per mutation", a.s.engineOursUpstream, b.s.engineOursUpstream],
+        ];
+        for (const [name, x, y] of series) {
+            if (!x || !y) continue;
+            record(B, `${name}: per added server, up from nothing / no-change up / preview`, `${per(x.up, y.up)} / ${per(x.noChange, y.noChange)} / ${per(x.preview, y.preview)}`, `up from nothing: ${grew(x.up, y.up)}`);
+            record(B, `${name}: per added server, state`, kib((y.state - x.state) / (b.n - a.n)));
+            if (x.move !== undefined && y.move !== undefined) record(B, `${name}: per added server, one move`, per(x.move, y.move));
+        }
+        if (a.s.nova !== undefined && b.s.nova !== undefined) record(B, "Nova alone: per added server", per(a.s.nova, b.s.nova), grew(a.s.nova, b.s.nova));
     }
 }
