@@ -185,6 +185,10 @@ describe("the Pulumi engine's checkpoints", () => {
     async function up(everyMutation: boolean): Promise<{ saves: number; servers: number }> {
         const name = `checkpoints-${everyMutation ? "every" : "coalesced"}-${process.pid}`;
         const envVars = { ...env, PULUMI_RETAIN_CHECKPOINTS: "true", ...(everyMutation ? { LIVEMIG_CHECKPOINT_EVERY_MUTATION: "true" } : {}) };
+        // The retained copies (a copy of the whole state per save: hundreds of MB a run) are removed afterwards.
+        const retained = () => (existsSync(stacksDir) ? readdirSync(stacksDir) : []).filter((f) => new RegExp(`^${name}\\.json\\.\\d+(\\.attrs)?$`).test(f));
+        const removeRetained = () => { for (const f of retained()) rmSync(path.join(stacksDir, f), { force: true }); };
+        removeRetained();
         const stack = await LocalWorkspace.createOrSelectStack(
             { stackName: name, workDir: path.join(repoRoot, "test/bench/plain-program") },
             { envVars, pulumiCommand: await pulumiCommand() },
@@ -192,12 +196,13 @@ describe("the Pulumi engine's checkpoints", () => {
         try {
             await stack.setAllConfig({ count: { value: String(COUNT) }, mode: { value: "noop" } });
             await stack.up();
-            const saves = readdirSync(stacksDir).filter((f) => new RegExp(`^${name}\\.json\\.\\d+$`).test(f)).length;
+            const saves = retained().filter((f) => !f.endsWith(".attrs")).length;
             const { resources } = (await stack.exportStack()).deployment as { resources: { type: string; outputs?: { status?: string } }[] };
             return { saves, servers: resources.filter((r) => r.type.endsWith(":Server") && r.outputs?.status === "ACTIVE").length };
         } finally {
             await stack.destroy().catch(() => undefined);
             await stack.workspace.removeStack(stack.name).catch(() => undefined);
+            removeRetained();
         }
     }
 
