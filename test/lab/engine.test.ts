@@ -214,6 +214,6 @@ describe("the Pulumi engine's checkpoints", () => {
         expect(every).toMatchObject({ servers: COUNT });
         expect(every.saves).toBeGreaterThanOrEqual(2 * COUNT);
         expect(coalesced.servers).toBe(COUNT);
-        expect(coalesced.saves).toBeLessThan(0.75 * every.saves);
+        expect(coalesced.saves, "one save per mutation: this is not the engine tools/toolchain builds with tools/go/patches (a Pulumi found on PATH is used as it is)").toBeLessThan(0.75 * every.saves);
     }, 300_000);
 });
