@@ -12,9 +12,8 @@
 // runtime settings (sucrase, no type check) and with the type-checking ts-node start it had before.
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
-import { cpus } from "node:os";
 import { GlanceClient, NovaClient, OpenStackSession, loadCloud, waitForServerGone, waitForServerStatus } from "../../lib/openstack";
 import { runPool } from "../../lib/moves/pool";
 import { pulumiCommand, pulumiEnv, repoRoot } from "../support/env";
