@@ -2,9 +2,13 @@
 // the SDK, as every program and dynamic-provider process does, leaves out what only some uses need
 // (TypeScript's compiler, npm's arborist and package-data checks, OpenTelemetry's SDK, the Automation API),
 // and each of those uses still works, loading it then. The promises' stack traces are taken only when leaks
-// are debugged, and then name the caller. (Its per-resource debug messages, left out unless the SDK's
+// are debugged, and then name the caller. The Automation API reads a stack's outputs and summary after an
+// update at once, not one CLI run after another. (Its per-resource debug messages, left out unless the SDK's
 // excessiveDebugOutput is on, are counted in a real preview by test/lab/engine.test.ts.)
 import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/env";
 
@@ -52,5 +56,33 @@ describe("the SDK's patches", () => {
         const r = spawnSync(process.execPath, ["-e", script], { cwd: repoRoot, env: { ...process.env, PULUMI_DEBUG_PROMISE_LEAKS: "1" }, encoding: "utf8" });
         expect(r.status).toBe(0);
         expect(r.stderr).toMatch(/CONTEXT\(\d+\): ctx-x\nSTACK_TRACE:\nError\n\s+at .*debuggablePromise .*\n\s+at registerSomething /);
+    });
+
+    it("after an update, the Automation API runs its three reads (masked outputs, outputs, summary) at once", async () => {
+        // The CLI stands in here, recording each command's span; the lab tests run the real one.
+        const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
+        const spans: { cmd: string; start: number; end: number }[] = [];
+        const answers: Record<string, string> = { output: "{}", history: "[]" };
+        const pulumiCommand = {
+            command: "pulumi",
+            version: { toString: () => "3.248.0" },
+            async run(args: string[]) {
+                const start = performance.now();
+                if (args[0] === "stack" && args[1] !== "select") await new Promise((r) => setTimeout(r, 200));
+                spans.push({ cmd: args.slice(0, 2).join(" "), start, end: performance.now() });
+                return { stdout: answers[args[1]!] ?? "", stderr: "", code: 0 };
+            },
+        };
+        const dir = mkdtempSync(path.join(tmpdir(), "livemig-auto-"));
+        try {
+            const ws = await LocalWorkspace.create({ workDir: dir, pulumiCommand: pulumiCommand as never, projectSettings: { name: "p", runtime: "nodejs" } });
+            await (await Stack.select("s", ws)).up();
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+        const reads = spans.filter((s) => s.cmd === "stack output" || s.cmd === "stack history");
+        expect(reads.map((r) => r.cmd).sort()).toEqual(["stack history", "stack output", "stack output"]);
+        // Each read takes 200 ms: one after another they would span 600 ms.
+        expect(Math.max(...reads.map((r) => r.end)) - Math.min(...reads.map((r) => r.start))).toBeLessThan(400);
     });
 });
