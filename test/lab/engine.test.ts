@@ -1,7 +1,7 @@
 // The real Pulumi engine (CLI built by tools/toolchain, our Node.js language host, the dynamic-provider
 // plugin), driven through the Automation API on a local file backend.
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -24,12 +24,16 @@ describe("the Pulumi engine", () => {
     let markerFile: string;
     const env = pulumiEnv("engine-test");
     const stateDir = env.PULUMI_BACKEND_URL!.replace("file://", "");
+    const projectDir = path.join(repoRoot, "test/fixtures/engine-stack");
+    /** The CLI itself, in the test project with the test's backend (and `extra` environment). */
+    const cli = (args: string[], extra: Record<string, string> = {}) =>
+        spawnSync("pulumi", args, { cwd: projectDir, env: { ...process.env, ...env, ...extra }, encoding: "utf8" });
 
     beforeAll(async () => {
         sshd = await startLoopbackSshd();
         markerFile = path.join(sshd.dir, "marker");
         stack = await LocalWorkspace.createOrSelectStack(
-            { stackName: `engine-${process.pid}`, workDir: path.join(repoRoot, "test/fixtures/engine-stack") },
+            { stackName: `engine-${process.pid}`, workDir: projectDir },
             { envVars: env, pulumiCommand: await pulumiCommand() },
         );
         await stack.setAllConfig({
@@ -51,19 +55,18 @@ describe("the Pulumi engine", () => {
     it("is the version the project pins, with our language host", async () => {
         const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
         expect(stack.workspace.pulumiVersion).toBe(pkg.dependencies["@pulumi/pulumi"]);
-        const about = JSON.parse(execFileSync("pulumi", ["about", "--json"], { cwd: path.join(repoRoot, "test/fixtures/engine-stack"), env: { ...process.env, ...env }, encoding: "utf8" }));
+        const aboutRun = cli(["about", "--json"]);
+        expect(aboutRun.status, aboutRun.stderr).toBe(0);
+        const about = JSON.parse(aboutRun.stdout);
         expect(about.cliAbout.version).toBe(pkg.dependencies["@pulumi/pulumi"]);
         expect(about.plugins).toContainEqual({ name: "nodejs", kind: "language", version: pkg.dependencies["@pulumi/pulumi"] });
         expect(about.runtime).toMatchObject({ language: "nodejs", version: process.version.slice(1) });
     });
 
     it("starts without decoding password lists (tools/go/patches), and still refuses a plaintext config value that looks like a secret", () => {
-        const cwd = path.join(repoRoot, "test/fixtures/engine-stack");
-        const run = (args: string[], extra: Record<string, string> = {}) =>
-            spawnSync("pulumi", args, { cwd, env: { ...process.env, ...env, ...extra }, encoding: "utf8" });
         // GODEBUG=inittrace=1: Go prints each package's init work at start. Decoding the lists and compiling the
         // package schema's JSON schema allocated 3-10 MB per package (~0.2 s of the CLI's ~0.3 s init); now < 0.2 MB.
-        const start = run(["version"], { GODEBUG: "inittrace=1" });
+        const start = cli(["version"], { GODEBUG: "inittrace=1" });
         expect(start.status).toBe(0);
         const allocated = new Map([...start.stderr.matchAll(/^init (\S+) @.*?, (\d+) bytes/gm)].map((m) => [m[1]!, Number(m[2])]));
         const lazy = ["ccojocar", "nbutton23"].flatMap((o) => [`github.com/${o}/zxcvbn-go/frequency`, `github.com/${o}/zxcvbn-go/matching`]);
@@ -71,11 +74,11 @@ describe("the Pulumi engine", () => {
         expect(allocated.size).toBeGreaterThan(100); // the trace was read (a package without init work has no line)
         expect(lazy.map((pkg) => [pkg, (allocated.get(pkg) ?? 0) < 1_000_000])).toEqual(lazy.map((pkg) => [pkg, true]));
         // The lists load at first use: `config set` without --secret or --plaintext scores the value with them.
-        const set = run(["config", "set", "dbPassword", "--stack", stack.name, "--", "Xy7#kLm9$pQ2wZr8!vBn4Tq&"]);
+        const set = cli(["config", "set", "dbPassword", "--stack", stack.name, "--", "Xy7#kLm9$pQ2wZr8!vBn4Tq&"]);
         expect(set.status).not.toBe(0);
         expect(set.stderr).toContain("looks like a secret");
-        expect(run(["config", "set", "dbPassword", "--stack", stack.name, "--", "password"]).status).toBe(0);
-        expect(run(["config", "rm", "dbPassword", "--stack", stack.name]).status).toBe(0);
+        expect(cli(["config", "set", "dbPassword", "--stack", stack.name, "--", "password"]).status).toBe(0);
+        expect(cli(["config", "rm", "dbPassword", "--stack", stack.name]).status).toBe(0);
     });
 
     it("creates a dynamic-provider resource over real SSH (up)", async () => {

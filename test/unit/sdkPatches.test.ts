@@ -62,13 +62,17 @@ describe("the SDK's patches", () => {
         // The CLI stands in here, recording each command's span; the lab tests run the real one.
         const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
         const spans: { cmd: string; start: number; end: number }[] = [];
+        let inFlight = 0;
+        let mostInFlight = 0;
         const answers: Record<string, string> = { output: "{}", history: "[]" };
         const pulumiCommand = {
             command: "pulumi",
             version: { toString: () => "3.248.0" },
             async run(args: string[]) {
                 const start = performance.now();
+                mostInFlight = Math.max(mostInFlight, ++inFlight);
                 if (args[0] === "stack" && args[1] !== "select") await new Promise((r) => setTimeout(r, 200));
+                inFlight--;
                 spans.push({ cmd: args.slice(0, 2).join(" "), start, end: performance.now() });
                 return { stdout: answers[args[1]!] ?? "", stderr: "", code: 0 };
             },
@@ -82,6 +86,8 @@ describe("the SDK's patches", () => {
         }
         const reads = spans.filter((s) => s.cmd === "stack output" || s.cmd === "stack history");
         expect(reads.map((r) => r.cmd).sort()).toEqual(["stack history", "stack output", "stack output"]);
+        // All three were running at the same moment (one after another, never more than one was).
+        expect(mostInFlight).toBe(3);
         // Each read takes 200 ms: one after another they would span 600 ms.
         expect(Math.max(...reads.map((r) => r.end)) - Math.min(...reads.map((r) => r.start))).toBeLessThan(400);
     });
