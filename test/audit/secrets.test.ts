@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CMDLINES_DIR, execProbe } from "../support/cmdlineSampler";
+import { CMDLINES_DIR, EXEC_PROBES, execProbe } from "../support/cmdlineSampler";
 import { repoRoot } from "../support/env";
 import { onHost } from "../support/lab";
 import { TEST_SASL_PASSWORDS } from "../support/secrets";
@@ -76,8 +76,11 @@ describe("secrets after the whole suite", () => {
         const samples = readdirSync(CMDLINES_DIR).filter((f) => /^cmdlines-lab-.*\.json$/.test(f));
         expect(samples.sort()).toEqual(["cmdlines-lab-bare.json", "cmdlines-lab-cloud.json", "cmdlines-lab-faults.json", "cmdlines-lab-hosts.json"]);
         const byLane = samples.map((f) => ({ lane: f.replace(/^cmdlines-|\.json$/g, ""), cmdlines: (JSON.parse(readFileSync(path.join(CMDLINES_DIR, f), "utf8")) as { cmdlines: string[] }).cmdlines }));
-        // Each lane's recorder caught the millisecond-long command it ran once ready: it sees every exec.
-        for (const { lane, cmdlines } of byLane) expect(cmdlines.some((c) => c.includes(execProbe(lane))), lane).toBe(true);
+        // Each lane's recorder caught, with their arguments, all the millisecond-long commands it ran once ready.
+        for (const { lane, cmdlines } of byLane) {
+            const missed = Array.from({ length: EXEC_PROBES }, (_, i) => execProbe(lane, i + 1)).filter((p) => !cmdlines.some((c) => c.includes(p)));
+            expect(missed, `${lane}: the exec recorder missed these commands`).toEqual([]);
+        }
         const cmdlines = byLane.flatMap((x) => x.cmdlines);
         // The recorders saw the suite's work: host scripts' bootstrap shells, providers, fence agents.
         expect(cmdlines.some((c) => c.includes("livemig-script"))).toBe(true);
