@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CMDLINES_DIR, EXEC_PROBES, execProbe } from "../support/cmdlineSampler";
+import { CMDLINES_DIR, execProbes } from "../support/cmdlineSampler";
 import { repoRoot } from "../support/env";
 import { onHost } from "../support/lab";
 import { TEST_SASL_PASSWORDS } from "../support/secrets";
@@ -78,7 +78,7 @@ describe("secrets after the whole suite", () => {
         const byLane = samples.map((f) => ({ lane: f.replace(/^cmdlines-|\.json$/g, ""), cmdlines: (JSON.parse(readFileSync(path.join(CMDLINES_DIR, f), "utf8")) as { cmdlines: string[] }).cmdlines }));
         // Each lane's recorder caught, with their arguments, all the millisecond-long commands it ran once ready.
         for (const { lane, cmdlines } of byLane) {
-            const missed = Array.from({ length: EXEC_PROBES }, (_, i) => execProbe(lane, i + 1)).filter((p) => !cmdlines.some((c) => c.includes(p)));
+            const missed = execProbes(lane).filter((p) => !cmdlines.some((c) => c.includes(p)));
             expect(missed, `${lane}: the exec recorder missed these commands`).toEqual([]);
         }
         const cmdlines = byLane.flatMap((x) => x.cmdlines);

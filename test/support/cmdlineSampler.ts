@@ -23,9 +23,8 @@ export function forkstatExec(line: string): string | undefined {
     return /^\S+\s+exec\s+\d+\s+(.*)$/.exec(line)?.[1]?.trim() || undefined;
 }
 
-/** What each lane's recorder runs once it is ready: commands of a millisecond that the audit must all find. */
-export const EXEC_PROBES = 20;
-export const execProbe = (project: string, i: number) => `livemig-exec-probe-${project}-${i}.`;
+/** What each lane's recorder runs once it is ready: 20 commands of a millisecond that the audit must all find. */
+export const execProbes = (project: string) => Array.from({ length: 20 }, (_, i) => `livemig-exec-probe-${project}-${i + 1}.`);
 
 export default async function setup(project: { name: string }): Promise<() => Promise<void>> {
     const file = path.join(CMDLINES_DIR, `cmdlines-${project.name}.json`);
@@ -70,7 +69,9 @@ export default async function setup(project: { name: string }): Promise<() => Pr
         });
     });
     await Promise.race([listening, ended, new Promise((r) => setTimeout(r, 10_000))]);
-    for (let i = 1; i <= EXEC_PROBES; i++) await new Promise((resolve) => execFile("/bin/true", [execProbe(project.name, i)], resolve));
+    // Not after the lane's half hour: a recorder that could not start (forkstat -r needs CAP_SYS_NICE) fails now.
+    if (early) throw new Error(`${project.name}: forkstat, the exec recorder of the secrets audit, did not start (${early}); the lab tests run as root, with CAP_SYS_NICE`);
+    for (const probe of execProbes(project.name)) await new Promise((resolve) => execFile("/bin/true", [probe], resolve));
     sweep();
     const timer = setInterval(sweep, 1000);
     return async () => {
